@@ -3,7 +3,7 @@
 //! is bootable by real firmware. The image is attached read-only.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,7 @@ pub fn boot_serial(image: &Path, format: &str, timeout: Duration) -> Result<Stri
     result
 }
 
-fn run_qemu(image: &Path, format: &str, vars: &PathBuf, timeout: Duration) -> Result<String> {
+fn run_qemu(image: &Path, format: &str, vars: &Path, timeout: Duration) -> Result<String> {
     let mut child = Command::new("qemu-system-x86_64")
         .args([
             "-machine",

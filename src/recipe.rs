@@ -106,6 +106,47 @@ pub struct Recipe {
     /// Where the recipe was read from (relative paths resolve against its directory).
     #[serde(skip)]
     pub path: PathBuf,
+    /// Built into the binary: relative files come from [`BUILTIN_FILES`].
+    #[serde(skip)]
+    pub builtin: bool,
+}
+
+/// The default recipes and package lists, built into the binary so that an
+/// installed `mkimage` works from any directory. Paths as in the source tree.
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "recipes/netbsd-10.toml",
+        include_str!("../recipes/netbsd-10.toml"),
+    ),
+    (
+        "pkg-lists/netbsd-builds.txt",
+        include_str!("../pkg-lists/netbsd-builds.txt"),
+    ),
+];
+
+/// The default recipe of each OS.
+pub fn default_recipe_path(os: Os) -> &'static str {
+    match os {
+        Os::Netbsd => "recipes/netbsd-10.toml",
+        Os::Freebsd => "recipes/freebsd-14.toml",
+    }
+}
+
+/// Lexically join `rel` onto the directory of `base` ("recipes/x.toml" +
+/// "../pkg-lists/y" = "pkg-lists/y").
+fn join_builtin(base: &str, rel: &Path) -> String {
+    let mut parts: Vec<&str> = base.split('/').collect();
+    parts.pop();
+    for c in rel.to_str().unwrap_or("").split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    parts.join("/")
 }
 
 fn default_arch() -> String {
@@ -442,6 +483,49 @@ impl Recipe {
         Ok(recipe)
     }
 
+    /// The recipe built into the binary for `os`.
+    pub fn builtin(os: Os) -> Result<Recipe> {
+        let name = default_recipe_path(os);
+        let text = BUILTIN_FILES
+            .iter()
+            .find(|(p, _)| *p == name)
+            .map(|(_, t)| *t)
+            .with_context(|| {
+                format!(
+                    "no built-in recipe for {} yet: pass --recipe FILE",
+                    os.name()
+                )
+            })?;
+        let mut recipe: Recipe =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("built-in recipe {name}: {e}"))?;
+        recipe.path = PathBuf::from(name);
+        recipe.builtin = true;
+        recipe.validate(text)?;
+        Ok(recipe)
+    }
+
+    /// Whether a file named relative to the recipe exists.
+    fn relative_exists(&self, p: &Path) -> bool {
+        if self.builtin && !p.is_absolute() {
+            let key = join_builtin(&self.path.to_string_lossy(), p);
+            return BUILTIN_FILES.iter().any(|(k, _)| *k == key);
+        }
+        self.resolve(p).is_file()
+    }
+
+    /// Read a file named relative to the recipe (a package list, an extra
+    /// file's source).
+    pub fn read_relative(&self, p: &Path) -> Result<Vec<u8>> {
+        if self.builtin && !p.is_absolute() {
+            let key = join_builtin(&self.path.to_string_lossy(), p);
+            if let Some((_, t)) = BUILTIN_FILES.iter().find(|(k, _)| *k == key) {
+                return Ok(t.as_bytes().to_vec());
+            }
+        }
+        let path = self.resolve(p);
+        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+    }
+
     fn validate(&self, text: &str) -> Result<()> {
         let file = self.path.display();
         if self.sets.is_empty() {
@@ -488,7 +572,7 @@ impl Recipe {
                 ),
                 (None, Some(src)) => {
                     let p = self.resolve(src);
-                    if !p.is_file() {
+                    if !self.relative_exists(src) {
                         bail!(
                             "recipe {file}: files: source {} for {} does not exist (paths are relative to the recipe's directory)",
                             p.display(),
@@ -501,7 +585,7 @@ impl Recipe {
         }
         if let Some(list) = &self.packages.list {
             let p = self.resolve(list);
-            if !p.is_file() {
+            if !self.relative_exists(list) {
                 bail!(
                     "recipe {file}: packages.list {} does not exist (paths are relative to the recipe's directory)",
                     p.display()

@@ -158,3 +158,15 @@ fn package_lists_ignore_comments_and_blank_lines() {
     );
     assert!(parse_package_list("").is_empty());
 }
+
+#[test]
+fn builtin_netbsd_recipe_matches_the_file_and_reads_its_package_list() {
+    let b = Recipe::builtin(Os::Netbsd).unwrap();
+    let f = Recipe::load(&repo("recipes/netbsd-10.toml")).unwrap();
+    assert_eq!(format!("{:?}", b.sets), format!("{:?}", f.sets));
+    let list = b.read_relative(b.packages.list.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        parse_package_list(std::str::from_utf8(&list).unwrap()).len(),
+        8
+    );
+}

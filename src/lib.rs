@@ -4,6 +4,7 @@
 //! (archives, packages, generated files) as [`entry::Entry`] streams → FFS
 //! writer → partition window → [`disk::BlockDevice`] (raw or qcow2).
 
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod disk;

@@ -46,7 +46,11 @@ impl<'a> CaptureSink<'a> {
     }
 
     fn wants(&self, path: &str) -> bool {
-        self.wanted.contains(path) || self.wanted_prefixes.iter().any(|p| path.starts_with(p.as_str()))
+        self.wanted.contains(path)
+            || self
+                .wanted_prefixes
+                .iter()
+                .any(|p| path.starts_with(p.as_str()))
     }
 
     /// A captured file's data, if the sets held it.
@@ -73,7 +77,10 @@ impl<'a> CaptureSink<'a> {
     }
 
     /// Captured files under a prefix, in path order.
-    pub fn captured_under<'s>(&'s self, prefix: &'s str) -> impl Iterator<Item = &'s Captured> + 's {
+    pub fn captured_under<'s>(
+        &'s self,
+        prefix: &'s str,
+    ) -> impl Iterator<Item = &'s Captured> + 's {
         self.captured
             .range(prefix.to_string()..)
             .take_while(move |(k, _)| k.starts_with(prefix))
@@ -152,13 +159,28 @@ mod tests {
             let t = Timestamp::from_secs(5);
             add_bytes(&mut cap, Entry::file("etc/rc.conf", 0o644, 0, t), b"one").unwrap();
             add_bytes(&mut cap, Entry::file("etc/rc.conf", 0o644, 0, t), b"two").unwrap();
-            add_bytes(&mut cap, Entry::file("etc/mtree/set.base", 0o444, 0, t), b"m").unwrap();
-            add_bytes(&mut cap, Entry::file("bin/sh", 0o555, 0, Timestamp::from_secs(9)), b"sh").unwrap();
+            add_bytes(
+                &mut cap,
+                Entry::file("etc/mtree/set.base", 0o444, 0, t),
+                b"m",
+            )
+            .unwrap();
+            add_bytes(
+                &mut cap,
+                Entry::file("bin/sh", 0o555, 0, Timestamp::from_secs(9)),
+                b"sh",
+            )
+            .unwrap();
             assert_eq!(cap.text("etc/rc.conf", "sets").unwrap(), "two");
             assert_eq!(cap.captured_under("etc/mtree/").count(), 1);
             assert!(cap.exists("bin/sh") && cap.get("bin/sh").is_none());
             assert_eq!(cap.newest_mtime(), 9);
-            assert!(cap.text("etc/ttys", "sets").unwrap_err().to_string().contains("/etc/ttys"));
+            assert!(
+                cap.text("etc/ttys", "sets")
+                    .unwrap_err()
+                    .to_string()
+                    .contains("/etc/ttys")
+            );
         }
         assert_eq!(inner.0.len(), 4);
         assert_eq!(inner.0[1], ("etc/rc.conf".to_string(), b"two".to_vec()));

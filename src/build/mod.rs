@@ -1,0 +1,6 @@
+//! Building an image from a recipe: plan and fetch the inputs, stream them
+//! into the root file system, add what the OS needs generated, lay out the
+//! disk, install boot code, and put the finished file in place atomically.
+
+pub mod capture;
+pub mod seed;

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod disk;
 pub mod entry;
+pub mod mtree;
 pub mod progress;
 pub mod recipe;
 pub mod size;

@@ -3,4 +3,5 @@
 //! disk, install boot code, and put the finished file in place atomically.
 
 pub mod capture;
+pub mod request;
 pub mod seed;

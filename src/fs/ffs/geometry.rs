@@ -120,7 +120,7 @@ impl Geometry {
         let mut density = u64::from(density.unwrap_or(4 * fsize)).max(fs);
         let fits = |ipg: u64, fpg: u64| cgsize_raw(ipg, fpg, frag, contigsumsize) <= bs;
         // Smallest group that holds its own metadata, then grow it (newfs).
-        let (mut fpg, mut ipg, fragsperinode): (u64, u64, u64);
+        let (mut fpg, fragsperinode): (u64, u64);
         loop {
             let fpi = (density / fs).max(1);
             let minfpg = (fpi * inopb).min(size);
@@ -130,7 +130,6 @@ impl Geometry {
             i = roundup(howmany(f, fpi), inopb);
             if cgsize_raw(i, f, frag, contigsumsize) < bs || density <= fs {
                 fpg = f;
-                ipg = i;
                 fragsperinode = fpi;
                 break;
             }
@@ -138,6 +137,7 @@ impl Geometry {
         }
         let maxfpg = size.min(u64::from(i32::MAX as u32));
         let ipg_for = |fpg: u64| roundup(howmany(fpg, fragsperinode), inopb);
+        let mut ipg;
         while fpg < maxfpg {
             ipg = ipg_for(fpg);
             if size / fpg < MINCYLGRPS {

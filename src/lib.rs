@@ -13,4 +13,6 @@ pub mod mtree;
 pub mod progress;
 pub mod recipe;
 pub mod size;
+pub mod fs;
+pub mod source;
 pub mod testkit;

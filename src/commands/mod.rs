@@ -5,7 +5,12 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+mod cat;
 mod completions;
+pub mod image;
+pub mod ls;
+mod makefs;
+mod verify;
 
 /// A subcommand that is not built yet: reported with exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -20,10 +25,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Netbsd(_) => Err(NotImplemented("netbsd").into()),
         Command::Freebsd(_) => Err(NotImplemented("freebsd").into()),
         Command::Build { .. } => Err(NotImplemented("build").into()),
-        Command::Makefs(_) => Err(NotImplemented("makefs").into()),
-        Command::Verify(_) => Err(NotImplemented("verify").into()),
-        Command::Ls { .. } => Err(NotImplemented("ls").into()),
-        Command::Cat { .. } => Err(NotImplemented("cat").into()),
+        Command::Makefs(args) => makefs::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Ls { image, path } => ls::run(&image, &path),
+        Command::Cat { image, path } => cat::run(&image, &path),
         Command::Fetch { .. } => Err(NotImplemented("fetch").into()),
         Command::Publish(_) => Err(NotImplemented("publish").into()),
         Command::Cache { .. } => Err(NotImplemented("cache").into()),

@@ -1,0 +1,3 @@
+//! File-system formats written and read by mkimage.
+
+pub mod ffs;

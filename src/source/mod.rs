@@ -1,0 +1,3 @@
+//! Producers of [`crate::entry::Entry`] streams.
+
+pub mod dir;

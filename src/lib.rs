@@ -8,5 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod disk;
 pub mod entry;
+pub mod fetch;
 pub mod progress;
+pub mod source;
 pub mod testkit;

@@ -213,7 +213,7 @@ fn local_directory_and_file_url_mirrors_need_no_server() {
     for mirror in [dir.clone(), format!("file://{dir}/")] {
         let got = fetcher(cache.path())
             .fetch_release_files(
-                &[mirror.clone()],
+                std::slice::from_ref(&mirror),
                 &layout(),
                 &names(&["base.tar.xz", "etc.tar.xz"]),
             )

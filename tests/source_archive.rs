@@ -302,7 +302,10 @@ fn a_truncated_xz_stream_is_an_error_not_a_short_archive() {
     assert!(format!("{err:#}").contains("test.tar"), "{err:#}");
 }
 
-fn refused(members: &[(&[u8], EntryType, Option<&[u8]>)]) -> String {
+/// (name, type, link target) of one raw member.
+type Member<'a> = (&'a [u8], EntryType, Option<&'a [u8]>);
+
+fn refused(members: &[Member<'_>]) -> String {
     let mut b = tar::Builder::new(Vec::new());
     for (name, kind, link) in members {
         let size = if *kind == EntryType::Regular { 1 } else { 0 };

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+mod cache;
 mod completions;
 
 /// A subcommand that is not built yet: reported with exit status 2.
@@ -26,7 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cat { .. } => Err(NotImplemented("cat").into()),
         Command::Fetch { .. } => Err(NotImplemented("fetch").into()),
         Command::Publish(_) => Err(NotImplemented("publish").into()),
-        Command::Cache { .. } => Err(NotImplemented("cache").into()),
+        Command::Cache { action, cache_dir } => cache::run(action, cache_dir),
         Command::Run(_) => Err(NotImplemented("run").into()),
     }
 }

@@ -343,10 +343,10 @@ impl Cache {
         }
         if let Ok(rd) = fs::read_dir(self.root.join("tmp")) {
             for ent in rd.flatten() {
-                if let Ok(t) = ent.metadata().and_then(|m| m.modified()) {
-                    if old(t) {
-                        let _ = fs::remove_file(ent.path());
-                    }
+                if let Ok(t) = ent.metadata().and_then(|m| m.modified())
+                    && old(t)
+                {
+                    let _ = fs::remove_file(ent.path());
                 }
             }
         }

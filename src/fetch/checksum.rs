@@ -195,14 +195,14 @@ impl ChecksumFile {
     }
 
     fn insert(&mut self, line: usize, name: &str, digest: Digest) -> Result<(), ChecksumError> {
-        if let Some(old) = self.digests.get(name) {
-            if *old != digest {
-                return Err(ChecksumError::Conflict {
-                    file: self.source.clone(),
-                    line,
-                    name: name.to_string(),
-                });
-            }
+        if let Some(old) = self.digests.get(name)
+            && *old != digest
+        {
+            return Err(ChecksumError::Conflict {
+                file: self.source.clone(),
+                line,
+                name: name.to_string(),
+            });
         }
         self.digests.insert(name.to_string(), digest);
         Ok(())

@@ -28,20 +28,18 @@ pub fn open_set(
     use_cache: bool,
 ) -> anyhow::Result<Box<dyn Read + Send>> {
     let decoded = cache.decoded_path(&file.digest);
-    if use_cache {
-        if let Ok(f) = File::open(&decoded) {
-            if let Ok(f2) = File::options().write(true).open(&decoded) {
-                let _ = f2.set_modified(std::time::SystemTime::now());
-            }
-            crate::progress::debug(format!(
-                "{}: using the decoded copy {}",
-                file.name,
-                decoded.display()
-            ));
-            let dec = zstd::stream::read::Decoder::new(f)
-                .with_context(|| format!("opening {}", decoded.display()))?;
-            return Ok(Box::new(dec));
+    if use_cache && let Ok(f) = File::open(&decoded) {
+        if let Ok(f2) = File::options().write(true).open(&decoded) {
+            let _ = f2.set_modified(std::time::SystemTime::now());
         }
+        crate::progress::debug(format!(
+            "{}: using the decoded copy {}",
+            file.name,
+            decoded.display()
+        ));
+        let dec = zstd::stream::read::Decoder::new(f)
+            .with_context(|| format!("opening {}", decoded.display()))?;
+        return Ok(Box::new(dec));
     }
     let src = File::open(&file.path).with_context(|| format!("opening {}", file.path.display()))?;
     let inner = open_decompressed(src)
@@ -115,11 +113,11 @@ impl Read for Tee {
         };
         if n == 0 {
             self.complete();
-        } else if let Some(enc) = self.enc.as_mut() {
-            if let Err(e) = enc.write_all(&buf[..n]) {
-                let msg = e.to_string();
-                self.abandon(&msg);
-            }
+        } else if let Some(enc) = self.enc.as_mut()
+            && let Err(e) = enc.write_all(&buf[..n])
+        {
+            let msg = e.to_string();
+            self.abandon(&msg);
         }
         Ok(n)
     }

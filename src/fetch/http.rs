@@ -170,12 +170,12 @@ impl Http {
         }
         file.flush()
             .map_err(|e| AttemptError::permanent(format!("writing {}: {e}", partial.display())))?;
-        if let Some(len) = expect.take() {
-            if got < len {
-                return Err(AttemptError::transient(format!(
-                    "short body: got {got} of {len} bytes"
-                )));
-            }
+        if let Some(len) = expect.take()
+            && got < len
+        {
+            return Err(AttemptError::transient(format!(
+                "short body: got {got} of {len} bytes"
+            )));
         }
         Ok(offset + got)
     }

@@ -390,14 +390,13 @@ impl Fetcher {
         }
         if !refresh || self.opts.offline {
             for url in urls {
-                if let Some(entry) = self.cache.index_get(url) {
-                    if let Some((path, _)) =
+                if let Some(entry) = self.cache.index_get(url)
+                    && let Some((path, _)) =
                         self.cache.lookup(&entry.digest, self.opts.verify_cache)?
-                    {
-                        let bytes = fs::read(&path)
-                            .with_context(|| format!("reading {}", path.display()))?;
-                        return Ok((url.clone(), bytes));
-                    }
+                {
+                    let bytes =
+                        fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                    return Ok((url.clone(), bytes));
                 }
             }
         }

@@ -63,15 +63,14 @@ const XZ_MT_MEMLIMIT: u64 = 48 << 20;
 
 fn xz_decoder<R: BufRead + Send + 'static>(r: R) -> Box<dyn Read + Send> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-    if threads > 1 {
-        if let Ok(stream) = liblzma::stream::MtStreamBuilder::new()
+    if threads > 1
+        && let Ok(stream) = liblzma::stream::MtStreamBuilder::new()
             .threads(threads)
             .memlimit_threading(XZ_MT_MEMLIMIT)
             .memlimit_stop(u64::MAX)
             .decoder()
-        {
-            return Box::new(liblzma::bufread::XzDecoder::new_stream(r, stream));
-        }
+    {
+        return Box::new(liblzma::bufread::XzDecoder::new_stream(r, stream));
     }
     Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(r))
 }

@@ -355,10 +355,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
     let mut reader = BufReader::new(stream);
     while let Some(req) = read_request(shared, &mut reader) {
         let fault = take_fault(&mut shared.state(), &req.path);
-        let status = match respond(shared, &mut writer, &req, fault.as_ref()) {
-            Ok(s) => s,
-            Err(_) => 0,
-        };
+        let status = respond(shared, &mut writer, &req, fault.as_ref()).unwrap_or_default();
         shared.state().log.push(LoggedRequest {
             method: req.method.clone(),
             path: req.path.clone(),
@@ -411,16 +408,16 @@ fn respond(
     let mut start = 0u64;
     let mut status = 200;
     let mut extra = Vec::new();
-    if let Some(r) = req.range.as_deref().and_then(|r| r.strip_prefix("bytes=")) {
-        if let Some(Ok(n)) = r.strip_suffix('-').map(|n| n.trim().parse::<u64>()) {
-            if n >= len {
-                write_head(w, 416, 0, &[format!("Content-Range: bytes */{len}")], false)?;
-                return Ok(416);
-            }
-            start = n;
-            status = 206;
-            extra.push(format!("Content-Range: bytes {n}-{}/{len}", len - 1));
+    if let Some(r) = req.range.as_deref().and_then(|r| r.strip_prefix("bytes="))
+        && let Some(Ok(n)) = r.strip_suffix('-').map(|n| n.trim().parse::<u64>())
+    {
+        if n >= len {
+            write_head(w, 416, 0, &[format!("Content-Range: bytes */{len}")], false)?;
+            return Ok(416);
         }
+        start = n;
+        status = 206;
+        extra.push(format!("Content-Range: bytes {n}-{}/{len}", len - 1));
     }
     write_head(w, status, len - start, &extra, false)?;
     if req.method == "HEAD" {
@@ -436,10 +433,11 @@ fn respond(
     let mut stalled = false;
     while sent < limit {
         let mut want = ((limit - sent) as usize).min(buf.len());
-        if let Some(Fault::StallDuring { after, .. }) = fault {
-            if !stalled && sent < *after {
-                want = want.min((*after - sent) as usize);
-            }
+        if let Some(Fault::StallDuring { after, .. }) = fault
+            && !stalled
+            && sent < *after
+        {
+            want = want.min((*after - sent) as usize);
         }
         let n = file.read(&mut buf[..want])?;
         if n == 0 {
@@ -453,12 +451,13 @@ fn respond(
         }
         w.write_all(&buf[..n])?;
         sent += n as u64;
-        if let Some(Fault::StallDuring { after, pause }) = fault {
-            if !stalled && sent >= *after {
-                stalled = true;
-                w.flush()?;
-                sleep_bounded(shared, *pause);
-            }
+        if let Some(Fault::StallDuring { after, pause }) = fault
+            && !stalled
+            && sent >= *after
+        {
+            stalled = true;
+            w.flush()?;
+            sleep_bounded(shared, *pause);
         }
     }
     w.flush()?;

@@ -393,3 +393,47 @@ fn no_decoded_cache_option_writes_no_decoded_copy() {
     assert_eq!(entries[1].0, "etc/rc.conf");
     assert!(files_in(cache.path(), "decoded").is_empty());
 }
+
+#[test]
+fn fetched_sets_stream_into_one_sink_in_recipe_order_through_the_decoded_cache() {
+    let m = netbsd_mirror();
+    let server = TestServer::start(m.dir.path()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let opts = FetchOptions {
+        decoded_cache: true,
+        ..options(cache.path())
+    };
+    let f = Fetcher::new(opts).unwrap();
+    // Recipe order: etc before base.
+    let sets = f
+        .fetch_release_files(
+            &mirror_url(&server),
+            &layout(),
+            &names(&["etc.tar.xz", "base.tar.xz"]),
+        )
+        .unwrap();
+    let run = || {
+        struct Paths(Vec<String>);
+        impl mkimage::entry::EntrySink for Paths {
+            fn add(&mut self, e: &mkimage::entry::Entry, d: &mut dyn Read) -> anyhow::Result<()> {
+                std::io::copy(d, &mut std::io::sink())?;
+                self.0.push(e.path.clone());
+                Ok(())
+            }
+        }
+        let mut sink = Paths(Vec::new());
+        mkimage::source::sets::read_sets(f.set_inputs(&sets), &mut sink).unwrap();
+        sink.0
+    };
+    let first = run();
+    assert_eq!(
+        first,
+        ["", "etc/rc.conf", "", "bin/sh", "etc/mtree/set.base"]
+    );
+    assert_eq!(files_in(cache.path(), "decoded").len(), 2);
+    // The decoded copies now stand in for the xz files.
+    for s in &sets {
+        std::fs::remove_file(&s.path).unwrap();
+    }
+    assert_eq!(run(), first);
+}

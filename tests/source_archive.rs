@@ -421,3 +421,41 @@ fn a_broken_set_among_several_is_reported_by_its_label() {
     assert!(format!("{err:#}").contains("comp.tar.xz"), "{err:#}");
     assert_eq!(c.0.len(), 14, "the first set arrived whole");
 }
+
+#[test]
+fn old_gnu_sparse_file_arrives_expanded_to_its_real_size() {
+    let mut h = Header::new_gnu();
+    h.set_entry_type(EntryType::GNUSparse);
+    h.set_path("./var/db/sparse").unwrap();
+    h.set_mode(0o600);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(7);
+    h.set_size(4096);
+    {
+        let g = h.as_gnu_mut().unwrap();
+        g.sparse[0].set_offset(512 * 1024);
+        g.sparse[0].set_length(4096);
+        // GNU tar ends a trailing hole with an empty chunk at the real size.
+        g.sparse[1].set_offset(1 << 20);
+        g.sparse[1].set_length(0);
+        g.set_real_size(1 << 20);
+    }
+    h.set_cksum();
+    let mut b = tar::Builder::new(Vec::new());
+    b.append(&h, &[b'x'; 4096][..]).unwrap();
+    let es = read(&b.into_inner().unwrap()).unwrap();
+    let (e, data) = &es[0];
+    assert_eq!(
+        (e.path.as_str(), &e.kind, e.size),
+        ("var/db/sparse", &EntryKind::File, 1 << 20)
+    );
+    assert_eq!(data.len(), 1 << 20);
+    assert!(data[..512 * 1024].iter().all(|&b| b == 0));
+    assert!(
+        data[512 * 1024..512 * 1024 + 4096]
+            .iter()
+            .all(|&b| b == b'x')
+    );
+    assert!(data[512 * 1024 + 4096..].iter().all(|&b| b == 0));
+}

@@ -15,6 +15,7 @@ use anyhow::Context;
 use super::cache::Cache;
 use super::{Fetcher, VerifiedFile};
 use crate::source::archive::open_decompressed;
+use crate::source::sets::SetInput;
 
 /// zstd level for decoded copies: fast to write, still ~4× smaller than tar.
 const LEVEL: i32 = 3;
@@ -66,6 +67,24 @@ impl Fetcher {
     /// the `decoded_cache` option.
     pub fn open_set(&self, file: &VerifiedFile) -> anyhow::Result<Box<dyn Read + Send>> {
         open_set(self.cache(), file, self.options().decoded_cache)
+    }
+
+    /// Inputs for [`crate::source::sets::read_sets`]: each verified set,
+    /// labelled by its name, opened (through the decoded cache) on a
+    /// worker thread.
+    pub fn set_inputs(&self, files: &[VerifiedFile]) -> Vec<SetInput> {
+        files
+            .iter()
+            .map(|f| {
+                let cache = self.cache().clone();
+                let file = f.clone();
+                let use_cache = self.options().decoded_cache;
+                SetInput {
+                    label: f.name.clone(),
+                    open: Box::new(move || open_set(&cache, &file, use_cache)),
+                }
+            })
+            .collect()
     }
 }
 

@@ -80,7 +80,7 @@ impl Http {
         &self,
         url: &str,
         partial: &Path,
-        task: Option<&Task>,
+        label: &str,
     ) -> Result<u64, AttemptError> {
         let mut file = OpenOptions::new()
             .create(true)
@@ -141,9 +141,14 @@ impl Http {
             }
             s => return Err(AttemptError::permanent(format!("HTTP status {s}"))),
         }
-        if let Some(t) = task {
-            t.set_position(offset);
-        }
+        // Progress: a bar with the whole file's size on a terminal, a
+        // start and a finish line otherwise.
+        let task = Task::new(
+            format!("fetching {label}"),
+            expect.map(|l| offset + l),
+            true,
+        );
+        task.set_position(offset);
         let mut buf = vec![0u8; 1 << 16];
         let mut got = 0u64;
         loop {
@@ -164,9 +169,7 @@ impl Http {
                 AttemptError::permanent(format!("writing {}: {e}", partial.display()))
             })?;
             got += n as u64;
-            if let Some(t) = task {
-                t.inc(n as u64);
-            }
+            task.inc(n as u64);
         }
         file.flush()
             .map_err(|e| AttemptError::permanent(format!("writing {}: {e}", partial.display())))?;
@@ -177,6 +180,7 @@ impl Http {
                 "short body: got {got} of {len} bytes"
             )));
         }
+        task.finish(crate::progress::human_bytes(offset + got));
         Ok(offset + got)
     }
 }

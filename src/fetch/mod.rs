@@ -332,14 +332,9 @@ impl Fetcher {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let task = crate::progress::Task::new(format!("fetching {name}"), None, true);
-            match http.download_once(url, partial, Some(&task)) {
-                Ok(size) => {
-                    task.finish(crate::progress::human_bytes(size));
-                    return Ok(size);
-                }
+            match http.download_once(url, partial, name) {
+                Ok(size) => return Ok(size),
                 Err(e) => {
-                    drop(task);
                     let plural = if attempt == 1 { "attempt" } else { "attempts" };
                     if !e.transient {
                         return Err(format!(

@@ -4,12 +4,15 @@
 //! Each set is decompressed on its own worker thread into a bounded
 //! channel of 1 MiB chunks; the calling thread parses tar and feeds the
 //! sink, one set after the other. While set *i* is consumed, the next
-//! [`LOOKAHEAD`] sets are already decoding, each stopping once its
-//! [`CHUNKS_PER_SET`] chunks are full. So decompression runs beside tar
-//! parsing and the sink (pipeline parallelism), the next sets' first
-//! megabytes are ready when their turn comes, and buffered memory stays
-//! below (1 + LOOKAHEAD) × CHUNKS_PER_SET MiB (48 MiB) plus the decoders'
-//! own state. The order of entries depends only on the set order and each
+//! [`lookahead`] sets (1 to [`MAX_LOOKAHEAD`], one less than the cores)
+//! are already decoding, each stopping once its [`CHUNKS_PER_SET`] chunks
+//! are full. So decompression runs beside tar parsing and the sink
+//! (pipeline parallelism), the next sets' first megabytes are ready when
+//! their turn comes, and buffered memory stays below (1 + MAX_LOOKAHEAD) ×
+//! CHUNKS_PER_SET MiB (48 MiB) plus the decoders' own state (xz: about
+//! 9 MiB single-threaded, at most 48 MiB threaded; see
+//! [`super::archive`]). A large multi-block xz set additionally decodes on
+//! several cores inside liblzma. The order of entries depends only on the set order and each
 //! archive's order, never on thread timing.
 
 use std::io::{self, Read};
@@ -18,8 +21,15 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use super::archive::{ArchiveStats, read_archive};
 use crate::entry::EntrySink;
 
-/// Sets decoding ahead of the one being consumed.
-pub const LOOKAHEAD: usize = 2;
+/// Most sets decoding ahead of the one being consumed.
+pub const MAX_LOOKAHEAD: usize = 2;
+
+/// Sets decoding ahead: one less than the cores, at least 1, at most
+/// [`MAX_LOOKAHEAD`].
+pub fn lookahead() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_sub(1).clamp(1, MAX_LOOKAHEAD)
+}
 /// Chunks (1 MiB each) buffered per set.
 pub const CHUNKS_PER_SET: usize = 16;
 const CHUNK: usize = 1 << 20;
@@ -109,7 +119,7 @@ pub fn read_sets(
                     started.push_back((set.label, rx));
                 }
             };
-        for _ in 0..=LOOKAHEAD {
+        for _ in 0..=lookahead() {
             start_next(&mut started);
         }
         let mut stats = Vec::new();

@@ -14,5 +14,6 @@ pub mod progress;
 pub mod recipe;
 pub mod size;
 pub mod fs;
+pub mod fetch;
 pub mod source;
 pub mod testkit;

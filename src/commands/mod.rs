@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 mod cat;
+mod cache;
 mod completions;
 pub mod image;
 pub mod ls;
@@ -31,7 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cat { image, path } => cat::run(&image, &path),
         Command::Fetch { .. } => Err(NotImplemented("fetch").into()),
         Command::Publish(_) => Err(NotImplemented("publish").into()),
-        Command::Cache { .. } => Err(NotImplemented("cache").into()),
+        Command::Cache { action, cache_dir } => cache::run(action, cache_dir),
         Command::Run(_) => Err(NotImplemented("run").into()),
     }
 }

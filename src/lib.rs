@@ -4,8 +4,10 @@
 //! (archives, packages, generated files) as [`entry::Entry`] streams → FFS
 //! writer → partition window → [`disk::BlockDevice`] (raw or qcow2).
 
+pub mod accounts;
 pub mod cli;
 pub mod commands;
+pub mod db185;
 pub mod disk;
 pub mod entry;
 pub mod progress;

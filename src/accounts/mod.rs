@@ -287,16 +287,18 @@ impl Accounts {
         Ok(())
     }
 
-    /// Replace the entry of an existing user (same name), in place; the
-    /// new uid must not belong to another user.
+    /// Replace the entry of an existing user (same name), in place; a
+    /// changed uid must not belong to another user.
     pub fn update_user(&mut self, user: User) -> Result<()> {
         user.check()
             .map_err(|msg| AccountsError::Invalid { what: "user", msg })?;
-        let line = match self.master.find(|u| u.name == user.name) {
-            Some((line, _)) => line,
+        let (line, old_uid) = match self.master.find(|u| u.name == user.name) {
+            Some((line, old)) => (line, old.uid),
             None => return Err(AccountsError::NoSuchUser(user.name)),
         };
-        self.check_uid_free(&user)?;
+        if user.uid != old_uid {
+            self.check_uid_free(&user)?;
+        }
         let text = user.master_line();
         self.master.replace(line, user, text);
         Ok(())

@@ -5,8 +5,10 @@
 //! writer → partition window → [`disk::BlockDevice`] (raw or qcow2).
 
 pub mod build;
+pub mod accounts;
 pub mod cli;
 pub mod commands;
+pub mod db185;
 pub mod disk;
 pub mod entry;
 pub mod mtree;

@@ -4,4 +4,5 @@
 //! product's build path uses this module.
 
 pub mod efi;
+pub mod mirror;
 pub mod ovmf;

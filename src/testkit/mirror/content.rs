@@ -151,7 +151,7 @@ fn binary(vocab: &Vocabulary, size: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u
     let mut table: Vec<Vec<u8>> = Vec::with_capacity(512);
     for _ in 0..512 {
         let r = rng.next_u32();
-        let mut insn = vec![0u8; 1 + (r % 6) as usize];
+        let mut insn = vec![0u8; 2 + (r % 7) as usize];
         rng.fill_bytes(&mut insn);
         table.push(insn);
     }
@@ -166,7 +166,7 @@ fn binary(vocab: &Vocabulary, size: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u
                     let x = rng.next_u32();
                     let i = ((x & 0xffff) as usize * ((x >> 16) & 0xffff) as usize) >> 23;
                     out.extend_from_slice(&table[i % table.len()]);
-                    if x & 0x1f == 0 {
+                    if x & 0x3f == 0 {
                         out.extend_from_slice(&(rng.next_u32() & 0xffff).to_le_bytes());
                     }
                 }
@@ -218,7 +218,7 @@ mod tests {
         let v = Vocabulary::new(3);
         for kind in [ContentKind::Text, ContentKind::Code, ContentKind::Binary] {
             let mut a = Vec::new();
-            generate(&v, kind, 4 << 20, file_seed(3, "x", "y"), &mut a);
+            generate(&v, kind, 1 << 20, file_seed(3, "x", "y"), &mut a);
             for preset in [1, 6] {
                 let t = std::time::Instant::now();
                 let mut e = liblzma::write::XzEncoder::new(Vec::new(), preset);

@@ -63,3 +63,45 @@ pub fn render(members: &[SetMember], self_path: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vis_encodes_glob_characters_spaces_and_non_ascii_as_octal() {
+        assert_eq!(vis("./bin/["), "./bin/\\133");
+        assert_eq!(vis("a b#c*?"), "a\\040b\\043c\\052\\077");
+        assert_eq!(vis("é"), "\\303\\251");
+        assert_eq!(vis("./usr/bin/c++"), "./usr/bin/c++");
+    }
+
+    #[test]
+    fn spec_line_has_keywords_in_mtree_order_and_none_for_itself() {
+        let m = |path: &str, kind, sha: Option<&str>| SetMember {
+            path: path.into(),
+            kind,
+            mode: 0o4555,
+            uname: "root".into(),
+            gname: "wheel".into(),
+            uid: 0,
+            gid: 0,
+            size: 3,
+            sha256: sha.map(String::from),
+        };
+        let text = render(
+            &[
+                m("usr/bin/su", EntryKind::File, Some("ab")),
+                m("lib/l", EntryKind::Symlink("t x".into()), None),
+                m("etc/mtree/set.base", EntryKind::File, Some("cd")),
+            ],
+            "etc/mtree/set.base",
+        );
+        assert_eq!(
+            text,
+            "./usr/bin/su type=file uname=root gname=wheel mode=04555 size=3 sha256=ab\n\
+             ./lib/l type=link uname=root gname=wheel mode=04555 link=t\\040x\n\
+             ./etc/mtree/set.base type=file uname=root gname=wheel mode=04555\n"
+        );
+    }
+}

@@ -223,3 +223,46 @@ impl SetTree {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_is_mtree_s_order_files_before_subdirectories() {
+        let mut t = SetTree::new();
+        t.bytes("usr/bin/b", 0o555, "b").unwrap();
+        t.bytes("usr/a", 0o444, "a").unwrap();
+        t.bytes("bin/[", 0o555, "[").unwrap();
+        t.bytes("bin/Z", 0o555, "Z").unwrap();
+        t.symlink("zlink", "usr").unwrap();
+        t.bytes("netbsd", 0o444, "k").unwrap();
+        let order: Vec<&str> = t.ordered().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            order,
+            [
+                "",
+                "netbsd",
+                "zlink",
+                "bin",
+                "bin/Z",
+                "bin/[",
+                "usr",
+                "usr/a",
+                "usr/bin",
+                "usr/bin/b"
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_duplicates_and_files_used_as_directories() {
+        let mut t = SetTree::new();
+        t.bytes("bin/sh", 0o555, "x").unwrap();
+        assert!(t.bytes("bin/sh", 0o555, "y").is_err());
+        assert!(t.bytes("bin/sh/x", 0o555, "y").is_err());
+        assert!(t.dir("bin/sh", 0o755, root()).is_err());
+        assert!(t.hardlink("bin/test", "bin/none").is_err());
+        assert!(t.bytes("/abs", 0o444, "").is_err());
+    }
+}

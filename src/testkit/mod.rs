@@ -4,5 +4,6 @@
 //! product's build path uses this module.
 
 pub mod efi;
+pub mod mirror;
 pub mod ovmf;
 pub mod server;

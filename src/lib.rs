@@ -4,9 +4,12 @@
 //! (archives, packages, generated files) as [`entry::Entry`] streams → FFS
 //! writer → partition window → [`disk::BlockDevice`] (raw or qcow2).
 
+pub mod boot;
 pub mod cli;
 pub mod commands;
 pub mod disk;
 pub mod entry;
+pub mod os;
 pub mod progress;
+pub mod sshkeys;
 pub mod testkit;

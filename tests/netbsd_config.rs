@@ -37,8 +37,14 @@ rc_configured=NO\n\n# Add local overrides below.\n#\nwscons=YES\n";
 #[test]
 fn fstab_mounts_root_by_gpt_label_with_logging() {
     let text = fstab(&cfg()).unwrap();
-    let lines: Vec<Vec<&str>> = active(&text).iter().map(|l| l.split_whitespace().collect()).collect();
-    assert_eq!(lines[0], ["NAME=netbsd-root", "/", "ffs", "rw,log", "1", "1"]);
+    let lines: Vec<Vec<&str>> = active(&text)
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines[0],
+        ["NAME=netbsd-root", "/", "ffs", "rw,log", "1", "1"]
+    );
     assert!(lines.contains(&vec!["kernfs", "/kern", "kernfs", "rw"]));
     assert!(lines.contains(&vec!["procfs", "/proc", "procfs", "rw"]));
     assert!(lines.contains(&vec!["ptyfs", "/dev/pts", "ptyfs", "rw"]));
@@ -59,7 +65,11 @@ fn rc_conf_flips_rc_configured_and_keeps_the_release_lines() {
     let original: Vec<&str> = SET_RC_CONF.lines().collect();
     let new: Vec<&str> = text.lines().collect();
     for (i, line) in original.iter().enumerate() {
-        let expect = if *line == "rc_configured=NO" { "rc_configured=YES" } else { line };
+        let expect = if *line == "rc_configured=NO" {
+            "rc_configured=YES"
+        } else {
+            line
+        };
         assert_eq!(new[i], expect, "line {}", i + 1);
     }
     let added = &new[original.len()..];
@@ -94,7 +104,10 @@ fn rc_conf_quotes_values_and_refuses_shell_expansions() {
     let mut c = cfg();
     c.rc_conf = vec![("sshd_flags".into(), "-o LogLevel=ERROR".into())];
     let text = rc_conf(SET_RC_CONF, &c).unwrap();
-    assert!(text.lines().any(|l| l == "sshd_flags=\"-o LogLevel=ERROR\""));
+    assert!(
+        text.lines()
+            .any(|l| l == "sshd_flags=\"-o LogLevel=ERROR\"")
+    );
     // rc_configured=YES stays the last word.
     assert_eq!(active(&text).last(), Some(&"rc_configured=YES"));
     c.rc_conf = vec![("x".into(), "$(reboot)".into())];
@@ -111,20 +124,32 @@ fn rc_conf_parses_with_sh() {
     std::fs::write(&path, &text).unwrap();
     let out = Command::new("sh")
         .arg("-c")
-        .arg(format!(". {}; echo \"$hostname $defaultroute $rc_configured\"", path.display()))
+        .arg(format!(
+            ". {}; echo \"$hostname $defaultroute $rc_configured\"",
+            path.display()
+        ))
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "build 10.0.2.2 YES");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "build 10.0.2.2 YES"
+    );
 }
 
 #[test]
 fn static_interface_file_and_resolver() {
     let (path, text) = ifconfig_file(&cfg()).unwrap().unwrap();
     assert_eq!(path, "etc/ifconfig.vioif0");
-    assert_eq!(text.lines().collect::<Vec<_>>(), ["up", "inet 10.0.2.15/24"]);
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        ["up", "inet 10.0.2.15/24"]
+    );
     let mut c = cfg();
     c.nameservers = vec!["9.9.9.9".into(), "1.1.1.1".into()];
-    assert_eq!(resolv_conf(&c).unwrap(), "nameserver 9.9.9.9\nnameserver 1.1.1.1\n");
+    assert_eq!(
+        resolv_conf(&c).unwrap(),
+        "nameserver 9.9.9.9\nnameserver 1.1.1.1\n"
+    );
     c.nameservers = vec!["1.1.1.1; reboot".into()];
     assert!(resolv_conf(&c).is_err());
 }
@@ -134,7 +159,10 @@ fn boot_cfg_has_serial_console_first_menu_and_timeout() {
     let text = boot_cfg(&cfg());
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "consdev=com0,115200");
-    assert_eq!(lines[1], "menu=Boot normally:rndseed /var/db/entropy-file;boot");
+    assert_eq!(
+        lines[1],
+        "menu=Boot normally:rndseed /var/db/entropy-file;boot"
+    );
     assert!(lines.contains(&"default=1"));
     assert!(lines.contains(&"timeout=0"));
     let pc = NetbsdConfig {
@@ -166,17 +194,35 @@ fn ttys_runs_a_getty_on_the_serial_console_only_once() {
         v.extend(rest.split_whitespace().map(str::to_string));
         v
     };
-    assert_eq!(fields("console"), ["/usr/libexec/getty std.115200", "vt100", "on", "secure"]);
-    assert_eq!(fields("constty"), ["/usr/libexec/getty Pc", "vt100", "off", "secure"]);
-    assert_eq!(fields("ttyE0"), ["/usr/libexec/getty Pc", "wsvt25", "off", "secure"]);
-    assert_eq!(fields("tty00"), ["/usr/libexec/getty std.9600", "unknown", "off", "secure"]);
+    assert_eq!(
+        fields("console"),
+        ["/usr/libexec/getty std.115200", "vt100", "on", "secure"]
+    );
+    assert_eq!(
+        fields("constty"),
+        ["/usr/libexec/getty Pc", "vt100", "off", "secure"]
+    );
+    assert_eq!(
+        fields("ttyE0"),
+        ["/usr/libexec/getty Pc", "wsvt25", "off", "secure"]
+    );
+    assert_eq!(
+        fields("tty00"),
+        ["/usr/libexec/getty std.9600", "unknown", "off", "secure"]
+    );
     // Comments are kept.
     assert_eq!(lines[1], SET_TTYS.lines().nth(1).unwrap());
     // With the PC console the release file is used as it is.
     assert_eq!(ttys(SET_TTYS, Console::Pc), SET_TTYS);
     // A file without a console line gets one.
-    let text = ttys("ttyE0\t\"/usr/libexec/getty Pc\"\twsvt25\ton secure\n", Console::Com0 { speed: 9600 });
-    assert!(text.lines().any(|l| l.starts_with("console\t\"/usr/libexec/getty std.9600\"")));
+    let text = ttys(
+        "ttyE0\t\"/usr/libexec/getty Pc\"\twsvt25\ton secure\n",
+        Console::Com0 { speed: 9600 },
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("console\t\"/usr/libexec/getty std.9600\""))
+    );
 }
 
 #[test]
@@ -187,7 +233,13 @@ Subsystem\tsftp\t/usr/libexec/sftp-server\n\n#Match User anoncvs\n#\tX11Forwardi
     let lines = active(&text);
     assert!(lines.contains(&"UsePam no"));
     assert!(!lines.iter().any(|l| l.eq_ignore_ascii_case("usepam yes")));
-    assert_eq!(lines.iter().filter(|l| l.starts_with("PermitEmptyPasswords")).count(), 1);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("PermitEmptyPasswords"))
+            .count(),
+        1
+    );
     assert!(lines.contains(&"PermitEmptyPasswords yes"));
     assert!(text.contains("#PermitEmptyPasswords no"), "comments kept");
     assert!(lines.contains(&"UsePrivilegeSeparation sandbox"));
@@ -204,7 +256,14 @@ fn sshd_config_settings_go_before_a_match_block() {
     assert_eq!(lines[0], "UsePam no", "replaced in place");
     assert_eq!(lines[1], "PermitEmptyPasswords yes");
     let m = lines.iter().position(|l| l.starts_with("Match")).unwrap();
-    assert_eq!(&lines[m..], ["Match User git", "\tPermitEmptyPasswords no", "\tUsePam yes"]);
+    assert_eq!(
+        &lines[m..],
+        [
+            "Match User git",
+            "\tPermitEmptyPasswords no",
+            "\tUsePam yes"
+        ]
+    );
     // Without either keyword the lines are added before Match.
     let text = sshd_config("Port 22\nMatch User x\n\tX11Forwarding no\n");
     let lines: Vec<&str> = text.lines().collect();
@@ -253,7 +312,11 @@ fn sysctl_conf_turns_off_duplicate_address_detection() {
     let text = sysctl_conf("# sysctl.conf\nkern.foo=1");
     assert_eq!(
         active(&text),
-        ["kern.foo=1", "net.inet.ip.dad_count=0", "net.inet6.ip6.dad_count=0"]
+        [
+            "kern.foo=1",
+            "net.inet.ip.dad_count=0",
+            "net.inet6.ip6.dad_count=0"
+        ]
     );
 }
 
@@ -290,8 +353,15 @@ fn entropy_file_is_an_rndsave_t_with_a_sha1_digest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("covered");
     std::fs::write(&path, &file[..516]).unwrap();
-    let out = Command::new("sha1sum").arg(&path).output().expect("sha1sum (coreutils) is needed");
-    let hex_sum = String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string();
+    let out = Command::new("sha1sum")
+        .arg(&path)
+        .output()
+        .expect("sha1sum (coreutils) is needed");
+    let hex_sum = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     assert_eq!(hex::encode(&file[516..]), hex_sum);
     // The estimate is capped at 8 bits per byte.
     assert_eq!(entropy_file(&data, u32::MAX)[0..4], 4096u32.to_le_bytes());

@@ -7,9 +7,12 @@
 //! `update_i386_boot_params`), `gpt biosboot` (`sbin/gpt/biosboot.c`,
 //! `read_boot`) and `struct x86_boot_params` in `sys/sys/bootblock.h`:
 //!
-//! * MBR boot code must be exactly [`MBR_DSN_OFFSET`] (440) bytes; it
-//!   replaces bytes 0..440 of sector 0 (disk signature, partition table
-//!   and 0x55AA stay as they are).
+//! * MBR boot code must be exactly [`MBR_DSN_OFFSET`] (440) bytes
+//!   (`read_boot` refuses any other size); it replaces bytes 0..440 of
+//!   sector 0 and the disk signature, partition table and 0x55AA stay as
+//!   they are. (`biosboot` itself copies `sizeof(mbr_code)`, 446 bytes,
+//!   from a sector buffer of which only 440 were read, so bytes 440..446
+//!   get whatever the buffer held; we keep the disk's bytes there.)
 //! * Partition boot code is at most 8192 bytes and at least 1536 (three
 //!   sectors); its bytes 446..510 (the MBR partition table area) and
 //!   512..1024 (the label sector) must be zero. The 32-bit magic

@@ -2,6 +2,7 @@
 //! `/dev` nodes `MAKEDEV all` creates, and the builds service's
 //! `functions` file. Pure functions from small inputs to file contents.
 
+pub mod boot;
 pub mod config;
 pub mod devices;
 pub mod functions;

@@ -264,6 +264,9 @@ fn sshd_config_settings_go_before_a_match_block() {
             "\tUsePam yes"
         ]
     );
+    // "Keyword=value" is the same keyword.
+    let text = sshd_config("UsePAM=yes\n");
+    assert_eq!(active(&text), ["UsePam no", "PermitEmptyPasswords yes"]);
     // Without either keyword the lines are added before Match.
     let text = sshd_config("Port 22\nMatch User x\n\tX11Forwarding no\n");
     let lines: Vec<&str> = text.lines().collect();

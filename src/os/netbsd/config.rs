@@ -302,7 +302,12 @@ pub fn sshd_config(set_text: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut match_at: Option<usize> = None;
     for line in set_text.lines() {
-        let keyword = line.split_whitespace().next().unwrap_or("");
+        // sshd_config(5): "Keyword value" or "Keyword=value".
+        let keyword = line
+            .trim_start()
+            .split(|c: char| c.is_whitespace() || c == '=')
+            .next()
+            .unwrap_or("");
         if match_at.is_none() && keyword.eq_ignore_ascii_case("match") {
             match_at = Some(lines.len());
         }
@@ -441,6 +446,12 @@ pub fn gitconfig(name: &str, email: &str) -> Result<String> {
     }
     Ok(format!("[user]\n\tname = {name}\n\temail = {email}\n"))
 }
+
+/// Where the seed lives (`random_file` in /etc/defaults/rc.conf, loaded by
+/// boot.cfg's `rndseed`), and its mode as `rndctl -S` creates it.
+pub const ENTROPY_FILE: &str = "var/db/entropy-file";
+/// Mode of [`ENTROPY_FILE`] (`open(tmp, O_CREAT|O_TRUNC|O_WRONLY, 0600)`).
+pub const ENTROPY_FILE_MODE: u16 = 0o600;
 
 /// `RND_SAVEWORDS * 4`: bytes of seed data in `rndsave_t`.
 pub const RND_SAVE_DATA: usize = 512;

@@ -183,7 +183,7 @@ tty00\t\"/usr/libexec/getty std.9600\"\tunknown off secure\n";
 
 #[test]
 fn ttys_runs_a_getty_on_the_serial_console_only_once() {
-    let text = ttys(SET_TTYS, Console::Com0 { speed: 115200 });
+    let text = ttys(SET_TTYS, Console::Com0 { speed: 115200 }).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), SET_TTYS.lines().count());
     let fields = |name: &str| -> Vec<String> {
@@ -213,12 +213,15 @@ fn ttys_runs_a_getty_on_the_serial_console_only_once() {
     // Comments are kept.
     assert_eq!(lines[1], SET_TTYS.lines().nth(1).unwrap());
     // With the PC console the release file is used as it is.
-    assert_eq!(ttys(SET_TTYS, Console::Pc), SET_TTYS);
+    assert_eq!(ttys(SET_TTYS, Console::Pc).unwrap(), SET_TTYS);
+    // A speed gettytab has no entry for is refused.
+    assert!(ttys(SET_TTYS, Console::Com0 { speed: 230400 }).is_err());
     // A file without a console line gets one.
     let text = ttys(
         "ttyE0\t\"/usr/libexec/getty Pc\"\twsvt25\ton secure\n",
         Console::Com0 { speed: 9600 },
-    );
+    )
+    .unwrap();
     assert!(
         text.lines()
             .any(|l| l.starts_with("console\t\"/usr/libexec/getty std.9600\""))

@@ -235,10 +235,19 @@ pub fn boot_cfg(cfg: &NetbsdConfig) -> String {
 /// ship it) and `constty` is switched off so that two gettys never share
 /// the port; every other line is kept. With the PC console the set's file
 /// is returned unchanged.
-pub fn ttys(set_ttys: &str, console: Console) -> String {
+///
+/// The speed must have a `std.<speed>` entry in NetBSD's `/etc/gettytab`
+/// ([`GETTY_STD_SPEEDS`]). (The `Pc` entry the release uses would set
+/// 9600 baud.)
+pub fn ttys(set_ttys: &str, console: Console) -> Result<String> {
     let Console::Com0 { speed } = console else {
-        return set_ttys.to_string();
+        return Ok(set_ttys.to_string());
     };
+    if !GETTY_STD_SPEEDS.contains(&speed) {
+        bail!(
+            "serial console speed {speed} has no std.{speed} entry in NetBSD's gettytab; use one of {GETTY_STD_SPEEDS:?}"
+        );
+    }
     let console_line = format!("console\t\"/usr/libexec/getty std.{speed}\"\tvt100\ton secure");
     let mut out = String::with_capacity(set_ttys.len() + 64);
     let mut have_console = false;
@@ -258,8 +267,13 @@ pub fn ttys(set_ttys: &str, console: Console) -> String {
         out.push_str(&console_line);
         out.push('\n');
     }
-    out
+    Ok(out)
 }
+
+/// The `std.<speed>` entries of NetBSD's `/etc/gettytab`.
+pub const GETTY_STD_SPEEDS: [u32; 13] = [
+    110, 134, 150, 300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200,
+];
 
 /// Turn the `on` status word of a ttys line into `off`, keeping the
 /// spacing and everything else. The status follows the quoted getty

@@ -27,10 +27,12 @@ fn run(script: &str) -> (String, String, bool) {
         &bin.join("sudo"),
         "#!/bin/sh\necho \"sudo $*\" >> \"$LOG\"\nexec \"$@\"\n",
     );
-    write_exec(
-        &bin.join("pkgin"),
-        "#!/bin/sh\necho \"pkgin $*\" >> \"$LOG\"\n",
-    );
+    for stub in ["pkgin", "curl", "git", "poweroff"] {
+        write_exec(
+            &bin.join(stub),
+            &format!("#!/bin/sh\necho \"{stub} $*\" >> \"$LOG\"\n"),
+        );
+    }
     write_exec(
         &bin.join("tee"),
         "#!/bin/sh\necho \"tee $*\" >> \"$LOG\"\nwhile [ $# -gt 1 ]; do shift; done\ncat >> \"$REPOS\"\n",
@@ -131,4 +133,29 @@ fn boot_refuses_unknown_architectures() {
         "cpu_opts() { echo \"-cpu $1\"; }\n_boot() { [ \"$qemu\" = qemu-system-x86_64 ] && [ \"$*\" = \"-cpu x86_64\" ]; }\narch=amd64; boot",
     );
     assert!(ok);
+}
+
+#[test]
+fn sanity_check_boots_tests_the_guest_and_powers_it_off() {
+    let (log, _, ok) = run("cmd_boot() { echo \"cmd_boot $*\" >> \"$LOG\"; }\n\
+         _wait_boot() { echo \"wait $*\" >> \"$LOG\"; }\n\
+         cmd_cleanup() { echo \"cleanup $*\" >> \"$LOG\"; }\n\
+         sanity_check >/dev/null\nwait");
+    assert!(ok, "{log}");
+    let lines: Vec<&str> = log.lines().filter(|l| !l.starts_with("ssh port")).collect();
+    let pos = |s: &str| {
+        lines
+            .iter()
+            .position(|l| *l == s)
+            .unwrap_or_else(|| panic!("{s} not run: {log}"))
+    };
+    assert!(pos("wait 8022") < pos("sudo ls -a"));
+    assert!(pos("curl https://example.org") < pos("pkgin -y install htop"));
+    assert!(pos("git --version") < pos("poweroff "));
+    assert!(lines.contains(&"cmd_boot amd64 8022 qemu"));
+    assert_eq!(
+        lines.last(),
+        Some(&"cleanup 8022"),
+        "the EXIT trap cleans up"
+    );
 }

@@ -240,6 +240,40 @@ fn pseudo_devices_match_makedev() {
     check(&d, "raid7a", blk(18, 7 * 16), 0o640, "root", "operator");
     check(&d, "ccd3", blk(16, 3 * 16 + 3), 0o640, "root", "operator");
     check(&d, "power", chr(67, 2), 0o640, "root", "wheel");
+    check(
+        &d,
+        "pad",
+        NodeKind::Symlink("pad0".into()),
+        0o700,
+        "root",
+        "wheel",
+    );
+    check(&d, "pad3", chr(189, 3), 0o444, "root", "wheel");
+    check(&d, "bio", chr(181, 0), 0o600, "root", "wheel");
+    check(&d, "cfs0", chr(60, 0), 0o600, "root", "wheel");
+}
+
+#[test]
+fn nvme_namespaces_and_xen_disks() {
+    let d = all();
+    // nvme: major 341 (sys/conf/majors), minor unit * 65536 + nsid.
+    check(&d, "nvme0", chr(341, 0), 0o600, "root", "wheel");
+    check(&d, "nvme1ns1", chr(341, 65537), 0o600, "root", "wheel");
+    check(
+        &d,
+        "nvme3ns4",
+        chr(341, 3 * 65536 + 4),
+        0o600,
+        "root",
+        "wheel",
+    );
+    // xbd: char 142 block 142 (majors.amd64), 16 partitions.
+    check(&d, "xbd1a", blk(142, 16), 0o640, "root", "operator");
+    check(&d, "rxbd0d", chr(142, 3), 0o640, "root", "operator");
+    check(&d, "xenevt", chr(141, 0), 0o600, "root", "wheel");
+    check(&d, "xsd_kva", chr(141, 1), 0o600, "root", "wheel");
+    check(&d, "xencons", chr(143, 0), 0o600, "root", "wheel");
+    assert!(expand("nvme0nsx").is_err());
 }
 
 #[test]

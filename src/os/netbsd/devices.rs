@@ -13,446 +13,167 @@
 //!
 //! Coverage: the MI part of `all)` that matters on a virtual machine and
 //! the amd64 `all_md` devices for disks, terminals, wscons, PCI, audio and
-//! sysmon. Left out (hardware a QEMU guest does not have, or obsolete):
-//! floppy, tape, SCSI changer/scanner, parallel ports, RAID controller
-//! control nodes, USB, bktr, Cyclades, ISDN, MIDI, IrDA, GPIO, DRM, video,
-//! DVB, firewire, nvme, flash. `MAKEDEV` itself stays in `/dev` (it comes
+//! sysmon, nvme, Xen. Left out (hardware a QEMU guest does not have, or
+//! obsolete): floppy, tape, SCSI changer/scanner, parallel ports, RAID
+//! controller control nodes, USB, bktr, Cyclades, ISDN, MIDI, IrDA, GPIO,
+//! DRM, video, DVB, firewire, flash, efi. `MAKEDEV` itself stays in `/dev` (it comes
 //! from the `etc` set) for anything else.
 
 use anyhow::{Result, anyhow};
 
 use crate::entry::{Entry, EntryKind, Timestamp};
 
-/// A character or block device major, named as in the majors files.
-#[derive(Debug, Clone, Copy)]
-struct Major {
-    name: &'static str,
-    chr: Option<u32>,
-    blk: Option<u32>,
+/// `device-major` lines of majors.amd64 1.36 and sys/conf/majors 1.93
+/// that the targets below use: name, `char N`, optionally `block N`.
+const MAJORS: &str = "
+    cons        char 0
+    ctty        char 1
+    mem         char 2
+    wd          char 3  block 0
+    swap        char 4  block 1
+    pts         char 5
+    ptc         char 6
+    log         char 7
+    com         char 8
+    sd          char 13  block 4
+    cd          char 15  block 6
+    ccd         char 18  block 16
+    filedesc    char 22
+    bpf         char 23
+    md          char 24  block 17
+    tun         char 40
+    vnd         char 41  block 14
+    audio       char 42
+    ipl         char 44
+    rnd         char 46
+    wsdisplay   char 47
+    wskbd       char 48
+    wsmouse     char 49
+    vcoda       char 60
+    raid        char 62  block 18
+    wsmux       char 65
+    sysmon      char 67
+    ld          char 69  block 19
+    clockctl    char 79
+    cgd         char 81  block 20
+    pci         char 83
+    ksyms       char 85
+    wsfont      char 86
+    xenevt      char 141
+    xbd         char 142  block 142
+    xencons     char 143
+    crypto      char 160
+    pf          char 161
+    fss         char 163  block 163
+    ptm         char 165
+    atabus      char 166
+    drvctl      char 167
+    dk          char 168  block 168
+    tap         char 169
+    veriexec    char 170
+    lockstat    char 177
+    putter      char 178
+    srt         char 179
+    bio         char 181
+    cpuctl      char 188
+    pad         char 189
+    hdaudio     char 195
+    npf         char 198
+    iscsi       char 203
+    spkr        char 240
+    nvme        char 341
+    qemufwcfg   char 342
+    autofs      char 343
+";
+
+/// The character and block majors of `name` in [`MAJORS`].
+fn major(name: &str) -> Result<(Option<u32>, Option<u32>)> {
+    for line in MAJORS.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() != Some(name) {
+            continue;
+        }
+        let (mut chr, mut blk) = (None, None);
+        while let (Some(kind), Some(num)) = (words.next(), words.next()) {
+            let num: u32 = num
+                .parse()
+                .map_err(|_| anyhow!("bad major {num} for {name} in the majors table"))?;
+            match kind {
+                "char" => chr = Some(num),
+                "block" => blk = Some(num),
+                _ => return Err(anyhow!("bad majors table line {line:?}")),
+            }
+        }
+        return Ok((chr, blk));
+    }
+    Err(anyhow!(
+        "no device major named {name} in the amd64 majors table"
+    ))
 }
 
-/// `device-major` lines of majors.amd64 1.36 and sys/conf/majors 1.93 that
-/// the targets below use.
-const MAJORS: &[Major] = &[
-    Major {
-        name: "cons",
-        chr: Some(0),
-        blk: None,
-    },
-    Major {
-        name: "ctty",
-        chr: Some(1),
-        blk: None,
-    },
-    Major {
-        name: "mem",
-        chr: Some(2),
-        blk: None,
-    },
-    Major {
-        name: "wd",
-        chr: Some(3),
-        blk: Some(0),
-    },
-    Major {
-        name: "swap",
-        chr: Some(4),
-        blk: Some(1),
-    },
-    Major {
-        name: "pts",
-        chr: Some(5),
-        blk: None,
-    },
-    Major {
-        name: "ptc",
-        chr: Some(6),
-        blk: None,
-    },
-    Major {
-        name: "log",
-        chr: Some(7),
-        blk: None,
-    },
-    Major {
-        name: "com",
-        chr: Some(8),
-        blk: None,
-    },
-    Major {
-        name: "sd",
-        chr: Some(13),
-        blk: Some(4),
-    },
-    Major {
-        name: "cd",
-        chr: Some(15),
-        blk: Some(6),
-    },
-    Major {
-        name: "ccd",
-        chr: Some(18),
-        blk: Some(16),
-    },
-    Major {
-        name: "filedesc",
-        chr: Some(22),
-        blk: None,
-    },
-    Major {
-        name: "bpf",
-        chr: Some(23),
-        blk: None,
-    },
-    Major {
-        name: "md",
-        chr: Some(24),
-        blk: Some(17),
-    },
-    Major {
-        name: "tun",
-        chr: Some(40),
-        blk: None,
-    },
-    Major {
-        name: "vnd",
-        chr: Some(41),
-        blk: Some(14),
-    },
-    Major {
-        name: "audio",
-        chr: Some(42),
-        blk: None,
-    },
-    Major {
-        name: "ipl",
-        chr: Some(44),
-        blk: None,
-    },
-    Major {
-        name: "rnd",
-        chr: Some(46),
-        blk: None,
-    },
-    Major {
-        name: "wsdisplay",
-        chr: Some(47),
-        blk: None,
-    },
-    Major {
-        name: "wskbd",
-        chr: Some(48),
-        blk: None,
-    },
-    Major {
-        name: "wsmouse",
-        chr: Some(49),
-        blk: None,
-    },
-    Major {
-        name: "raid",
-        chr: Some(62),
-        blk: Some(18),
-    },
-    Major {
-        name: "wsmux",
-        chr: Some(65),
-        blk: None,
-    },
-    Major {
-        name: "sysmon",
-        chr: Some(67),
-        blk: None,
-    },
-    Major {
-        name: "ld",
-        chr: Some(69),
-        blk: Some(19),
-    },
-    Major {
-        name: "clockctl",
-        chr: Some(79),
-        blk: None,
-    },
-    Major {
-        name: "cgd",
-        chr: Some(81),
-        blk: Some(20),
-    },
-    Major {
-        name: "pci",
-        chr: Some(83),
-        blk: None,
-    },
-    Major {
-        name: "ksyms",
-        chr: Some(85),
-        blk: None,
-    },
-    Major {
-        name: "wsfont",
-        chr: Some(86),
-        blk: None,
-    },
-    Major {
-        name: "crypto",
-        chr: Some(160),
-        blk: None,
-    },
-    Major {
-        name: "pf",
-        chr: Some(161),
-        blk: None,
-    },
-    Major {
-        name: "fss",
-        chr: Some(163),
-        blk: Some(163),
-    },
-    Major {
-        name: "ptm",
-        chr: Some(165),
-        blk: None,
-    },
-    Major {
-        name: "atabus",
-        chr: Some(166),
-        blk: None,
-    },
-    Major {
-        name: "drvctl",
-        chr: Some(167),
-        blk: None,
-    },
-    Major {
-        name: "dk",
-        chr: Some(168),
-        blk: Some(168),
-    },
-    Major {
-        name: "tap",
-        chr: Some(169),
-        blk: None,
-    },
-    Major {
-        name: "veriexec",
-        chr: Some(170),
-        blk: None,
-    },
-    Major {
-        name: "lockstat",
-        chr: Some(177),
-        blk: None,
-    },
-    Major {
-        name: "putter",
-        chr: Some(178),
-        blk: None,
-    },
-    Major {
-        name: "srt",
-        chr: Some(179),
-        blk: None,
-    },
-    Major {
-        name: "cpuctl",
-        chr: Some(188),
-        blk: None,
-    },
-    Major {
-        name: "hdaudio",
-        chr: Some(195),
-        blk: None,
-    },
-    Major {
-        name: "npf",
-        chr: Some(198),
-        blk: None,
-    },
-    Major {
-        name: "iscsi",
-        chr: Some(203),
-        blk: None,
-    },
-    Major {
-        name: "spkr",
-        chr: Some(240),
-        blk: None,
-    },
-    Major {
-        name: "qemufwcfg",
-        chr: Some(342),
-        blk: None,
-    },
-    Major {
-        name: "autofs",
-        chr: Some(343),
-        blk: None,
-    },
-];
+/// The `all_md)` case of `etc/etc.amd64/MAKEDEV.conf` (revision 1.23 is
+/// the newest the reference index holds; obsolete and hardware-only
+/// targets dropped as described above), as MAKEDEV words.
+pub const ALL_MD: &str = "
+    std wscons
+    wd0 wd1 wd2 wd3 wd4 wd5 wd6 wd7
+    sd0 sd1 sd2 sd3 sd4 sd5 sd6 sd7
+    tty0 tty1 tty2 tty3
+    cd0 cd1 vnd0
+    bpf
+    ccd0 md0 random
+    cgd0 cgd1
+    nvme0 nvme0ns1 nvme0ns2 nvme0ns3 nvme0ns4
+    nvme1 nvme1ns1 nvme1ns2 nvme1ns3 nvme1ns4
+    nvme2 nvme2ns1 nvme2ns2 nvme2ns3 nvme2ns4
+    nvme3 nvme3ns1 nvme3ns2 nvme3ns3 nvme3ns4
+    raid0 raid1 raid2 raid3
+    ld0 ld1 ld2 ld3
+    xbd0 xbd1 xbd2 xbd3 xen
+    cfs
+    speaker
+    audio
+    sysmon
+    pci0 pci1 pci2 pci3 pci4 pci5 pci6 pci7
+    pci8 pci9 pci10 pci11
+    bio
+";
 
-/// What `makedev all` expands to on amd64, in MAKEDEV's order: first the
-/// `all_md` part of `etc/etc.amd64/MAKEDEV.conf`, then the MI `all)` case.
-/// Each word is a MAKEDEV target understood by [`expand`].
-pub const ALL_TARGETS: &[&str] = &[
-    // all_md (amd64)
-    "std",
-    "wscons",
-    "wd0",
-    "wd1",
-    "wd2",
-    "wd3",
-    "wd4",
-    "wd5",
-    "wd6",
-    "wd7",
-    "sd0",
-    "sd1",
-    "sd2",
-    "sd3",
-    "sd4",
-    "sd5",
-    "sd6",
-    "sd7",
-    "tty0",
-    "tty1",
-    "tty2",
-    "tty3",
-    "cd0",
-    "cd1",
-    "vnd0",
-    "bpf",
-    "ccd0",
-    "md0",
-    "random",
-    "cgd0",
-    "cgd1",
-    "raid0",
-    "raid1",
-    "raid2",
-    "raid3",
-    "ld0",
-    "ld1",
-    "ld2",
-    "ld3",
-    "speaker",
-    "audio",
-    "sysmon",
-    "pci0",
-    "pci1",
-    "pci2",
-    "pci3",
-    "pci4",
-    "pci5",
-    "pci6",
-    "pci7",
-    "pci8",
-    "pci9",
-    "pci10",
-    "pci11",
-    // all) (machine independent)
-    "std",
-    "fd",
-    "ptm",
-    "dk0",
-    "dk1",
-    "dk2",
-    "dk3",
-    "dk4",
-    "dk5",
-    "dk6",
-    "dk7",
-    "dk8",
-    "dk9",
-    "dk10",
-    "dk11",
-    "dk12",
-    "dk13",
-    "dk14",
-    "dk15",
-    "dk16",
-    "dk17",
-    "dk18",
-    "dk19",
-    "dk20",
-    "dk21",
-    "dk22",
-    "dk23",
-    "dk24",
-    "dk25",
-    "dk26",
-    "dk27",
-    "dk28",
-    "dk29",
-    "dk30",
-    "dk31",
-    "ccd0",
-    "ccd1",
-    "ccd2",
-    "ccd3",
-    "cgd0",
-    "cgd1",
-    "cgd2",
-    "cgd3",
-    "cgd4",
-    "cgd5",
-    "cgd6",
-    "cgd7",
-    "fss0",
-    "fss1",
-    "fss2",
-    "fss3",
-    "md0",
-    "md1",
-    "raid0",
-    "raid1",
-    "raid2",
-    "raid3",
-    "raid4",
-    "raid5",
-    "raid6",
-    "raid7",
-    "vnd0",
-    "vnd1",
-    "vnd2",
-    "vnd3",
-    "iscsi0",
-    "bpf",
-    "npf",
-    "tun0",
-    "tun1",
-    "tun2",
-    "tun3",
-    "ipl",
-    "pf",
-    "crypto",
-    "random",
-    "lockstat",
-    "clockctl",
-    "cpuctl",
-    "atabus0",
-    "atabus1",
-    "atabus2",
-    "atabus3",
-    "atabus4",
-    "atabus5",
-    "atabus6",
-    "atabus7",
-    "srt0",
-    "srt1",
-    "srt2",
-    "srt3",
-    "tap",
-    "tap0",
-    "tap1",
-    "tap2",
-    "tap3",
-    "putter",
-    "drvctl",
-    "veriexec",
-    "autofs",
-    "qemufwcfg",
-];
+/// The machine-independent `all)` case of `etc/MAKEDEV.tmpl` 1.234 (after
+/// `makedev all_md`), as MAKEDEV words.
+pub const ALL_MI: &str = "
+    std fd ptm
+    dk0 dk1 dk2 dk3 dk4 dk5 dk6 dk7
+    dk8 dk9 dk10 dk11 dk12 dk13 dk14 dk15
+    dk16 dk17 dk18 dk19 dk20 dk21 dk22 dk23
+    dk24 dk25 dk26 dk27 dk28 dk29 dk30 dk31
+    ccd0 ccd1 ccd2 ccd3
+    cgd0 cgd1 cgd2 cgd3 cgd4 cgd5 cgd6 cgd7
+    fss0 fss1 fss2 fss3
+    md0 md1
+    raid0 raid1 raid2 raid3 raid4 raid5 raid6 raid7
+    vnd0 vnd1 vnd2 vnd3
+    iscsi0
+    bpf npf
+    tun0 tun1 tun2 tun3
+    ipl pf crypto random
+    lockstat clockctl cpuctl
+    atabus0 atabus1 atabus2 atabus3 atabus4 atabus5 atabus6 atabus7
+    srt0 srt1 srt2 srt3
+    tap tap0 tap1 tap2 tap3
+    pad pad0 pad1 pad2 pad3
+    putter
+    drvctl
+    veriexec
+    autofs
+    qemufwcfg
+";
+
+/// What `makedev all` expands to on amd64, in MAKEDEV's order: `all_md`,
+/// then the MI part. Each word is a target understood by [`expand`].
+pub fn all_targets() -> impl Iterator<Item = &'static str> {
+    ALL_MD.split_whitespace().chain(ALL_MI.split_whitespace())
+}
 
 /// `dialout` in MAKEDEV's setup(): minor offset of the dial-out tty.
 const DIALOUT: u32 = 524288;
@@ -488,22 +209,15 @@ pub struct DevNode {
     pub group: &'static str,
 }
 
-fn major(name: &str) -> Result<&'static Major> {
-    MAJORS
-        .iter()
-        .find(|m| m.name == name)
-        .ok_or_else(|| anyhow!("no device major named {name} in the amd64 majors table"))
-}
-
 fn chr(name: &str) -> Result<u32> {
     major(name)?
-        .chr
+        .0
         .ok_or_else(|| anyhow!("{name} has no character major"))
 }
 
 fn blk(name: &str) -> Result<u32> {
     major(name)?
-        .blk
+        .1
         .ok_or_else(|| anyhow!("{name} has no block major"))
 }
 
@@ -780,6 +494,19 @@ fn expand_into(o: &mut Out, target: &str) -> Result<()> {
             o.c("qemufwcfg0", chr("qemufwcfg")?, 0, 0o660, "wheel");
             o.ln("qemufwcfg0", "qemufwcfg");
         }
+        "xen" => {
+            o.c("xenevt", chr("xenevt")?, 0, 0o600, "wheel");
+            o.c("xencons", chr("xencons")?, 0, 0o600, "wheel");
+            o.c("xsd_kva", chr("xenevt")?, 1, 0o600, "wheel");
+        }
+        "cfs" => o.c("cfs0", chr("vcoda")?, 0, 0o600, "wheel"),
+        "bio" => o.c("bio", chr("bio")?, 0, 0o600, "wheel"),
+        "pad" => {
+            for unit in 0..4 {
+                o.c(format!("pad{unit}"), chr("pad")?, unit, 0o444, "wheel");
+            }
+            o.ln("pad0", "pad");
+        }
         "sysmon" => {
             let s = chr("sysmon")?;
             o.c("sysmon", s, 0, 0o644, "wheel");
@@ -809,10 +536,25 @@ fn expand_into(o: &mut Out, target: &str) -> Result<()> {
             o.ln("audioctl0", "audioctl");
         }
         _ => {
+            if let Some(rest) = target.strip_prefix("nvme") {
+                // nvme<unit> and nvme<unit>ns<nsid>: minor unit * 65536 + nsid.
+                let (unit, ns) = match rest.split_once("ns") {
+                    Some((u, n)) => (u, n),
+                    None => (rest, "0"),
+                };
+                let unit: u32 = unit
+                    .parse()
+                    .map_err(|_| anyhow!("bad MAKEDEV target {target}"))?;
+                let ns: u32 = ns
+                    .parse()
+                    .map_err(|_| anyhow!("bad MAKEDEV target {target}"))?;
+                o.c(target, chr("nvme")?, unit * 65536 + ns, 0o600, "wheel");
+                return Ok(());
+            }
             let (name, unit) = split_unit(target)
                 .ok_or_else(|| anyhow!("MAKEDEV target {target} is not supported"))?;
             match name {
-                "wd" | "sd" | "ld" | "vnd" | "ccd" | "raid" | "cgd" => {
+                "wd" | "sd" | "ld" | "vnd" | "ccd" | "raid" | "cgd" | "xbd" => {
                     makedisk_p16(o, name, unit, blk(name)?, chr(name)?)
                 }
                 "cd" | "md" => makedisk_minimal(o, name, unit, blk(name)?, chr(name)?),
@@ -850,6 +592,7 @@ fn expand_into(o: &mut Out, target: &str) -> Result<()> {
                 "srt" => o.c(format!("srt{unit}"), chr("srt")?, unit, 0o600, "wheel"),
                 "iscsi" => o.c(format!("iscsi{unit}"), chr("iscsi")?, unit, 0o600, "wheel"),
                 "pci" => o.c(format!("pci{unit}"), chr("pci")?, unit, 0o640, "wheel"),
+                "pad" => o.c(format!("pad{unit}"), chr("pad")?, unit, 0o444, "wheel"),
                 _ => return Err(anyhow!("MAKEDEV target {target} is not supported")),
             }
         }
@@ -870,7 +613,7 @@ pub fn expand(target: &str) -> Result<Vec<DevNode>> {
 pub fn makedev_all() -> Result<Vec<DevNode>> {
     let mut nodes: Vec<DevNode> = Vec::new();
     let mut index = std::collections::BTreeMap::<String, usize>::new();
-    for t in ALL_TARGETS {
+    for t in all_targets() {
         for n in expand(t)? {
             match index.get(&n.name) {
                 Some(&i) => nodes[i] = n,

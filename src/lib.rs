@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod accounts;
+pub mod boot;
 pub mod cli;
 pub mod commands;
 pub mod db185;
@@ -18,4 +19,6 @@ pub mod size;
 pub mod fs;
 pub mod fetch;
 pub mod source;
+pub mod os;
+pub mod sshkeys;
 pub mod testkit;

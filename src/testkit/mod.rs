@@ -5,3 +5,4 @@
 
 pub mod efi;
 pub mod ovmf;
+pub mod pkgrepo;

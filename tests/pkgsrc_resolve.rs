@@ -23,27 +23,71 @@ fn names(plan: &[PlannedPackage]) -> Vec<&str> {
 fn default_list_resolves_to_best_versions_with_dependencies_first() {
     let recs = records("pkg_summary.xz");
     let list = parse_pkg_list(DEFAULT_LIST);
-    assert_eq!(list, ["bash", "curl", "git-base", "gnupg", "mercurial", "moreutils", "sudo", "pkgin"]);
+    assert_eq!(
+        list,
+        [
+            "bash",
+            "curl",
+            "git-base",
+            "gnupg",
+            "mercurial",
+            "moreutils",
+            "sudo",
+            "pkgin"
+        ]
+    );
     let plan = resolve(&recs, &list).unwrap();
     let n = names(&plan);
     // Best version of curl, the dewey range picks perl 5.40 over 5.38 and 6.0,
     // the {a,b} alternative finds the -openssl variant.
-    assert!(n.contains(&"curl-8.11.1") && !n.contains(&"curl-7.88.1"), "{n:?}");
-    assert!(n.contains(&"perl-5.40.0nb1") && !n.contains(&"perl-6.0") && !n.contains(&"perl-5.38.2"), "{n:?}");
+    assert!(
+        n.contains(&"curl-8.11.1") && !n.contains(&"curl-7.88.1"),
+        "{n:?}"
+    );
+    assert!(
+        n.contains(&"perl-5.40.0nb1") && !n.contains(&"perl-6.0") && !n.contains(&"perl-5.38.2"),
+        "{n:?}"
+    );
     assert!(n.contains(&"mozilla-rootcerts-openssl-2.18"), "{n:?}");
-    assert!(n.contains(&"libunistring-1.3"), "transitive dependency missing: {n:?}");
-    assert!(!n.contains(&"dbus-1.14.10") && !n.contains(&"linuxonly-1.0"), "unrequested packages: {n:?}");
+    assert!(
+        n.contains(&"libunistring-1.3"),
+        "transitive dependency missing: {n:?}"
+    );
+    assert!(
+        !n.contains(&"dbus-1.14.10") && !n.contains(&"linuxonly-1.0"),
+        "unrequested packages: {n:?}"
+    );
     for (i, p) in plan.iter().enumerate() {
         for d in &p.depends {
-            let j = n.iter().position(|x| x == d).unwrap_or_else(|| panic!("{d} not planned"));
-            assert!(j < i, "{} is installed before its dependency {d}", p.pkgname);
+            let j = n
+                .iter()
+                .position(|x| x == d)
+                .unwrap_or_else(|| panic!("{d} not planned"));
+            assert!(
+                j < i,
+                "{} is installed before its dependency {d}",
+                p.pkgname
+            );
         }
         assert!(p.file_size.is_some() && p.file_cksum.as_deref().unwrap().starts_with("sha256 "));
         assert_eq!(p.file_name, format!("{}.tgz", p.pkgname));
     }
-    let auto: Vec<&str> = plan.iter().filter(|p| !p.automatic).map(|p| p.pkgname.as_str()).collect();
-    assert_eq!(auto.len(), 8, "exactly the listed packages are not automatic: {auto:?}");
-    assert!(plan.iter().find(|p| p.pkgname == "nghttp2-1.64.0").unwrap().automatic);
+    let auto: Vec<&str> = plan
+        .iter()
+        .filter(|p| !p.automatic)
+        .map(|p| p.pkgname.as_str())
+        .collect();
+    assert_eq!(
+        auto.len(),
+        8,
+        "exactly the listed packages are not automatic: {auto:?}"
+    );
+    assert!(
+        plan.iter()
+            .find(|p| p.pkgname == "nghttp2-1.64.0")
+            .unwrap()
+            .automatic
+    );
     // Deterministic.
     assert_eq!(plan, resolve(&recs, &list).unwrap());
 }
@@ -70,7 +114,10 @@ fn unknown_name_fails_with_near_matches() {
     }
     assert!(err.to_string().contains("did you mean sudo"), "{err}");
     let err = resolve(&recs, &["git".to_string()]).unwrap_err();
-    assert!(err.to_string().contains("git-base"), "prefix match expected: {err}");
+    assert!(
+        err.to_string().contains("git-base"),
+        "prefix match expected: {err}"
+    );
 }
 
 #[test]
@@ -99,11 +146,17 @@ fn empty_list_resolves_to_nothing() {
 fn patterns_and_exact_names_in_the_list_are_honoured() {
     let recs = records("pkg_summary.gz");
     let plan = resolve(&recs, &["curl<8".to_string(), "perl-5.38.2".to_string()]).unwrap();
-    assert_eq!(names(&plan), ["nghttp2-1.64.0", "curl-7.88.1", "perl-5.38.2"]);
+    assert_eq!(
+        names(&plan),
+        ["nghttp2-1.64.0", "curl-7.88.1", "perl-5.38.2"]
+    );
 }
 
 #[test]
 fn bzip2_summary_is_refused_with_a_clear_message() {
     let err = decode_summary("pkg_summary.bz2", b"BZh91AY&SY").unwrap_err();
-    assert!(err.to_string().contains("bzip2") && err.to_string().contains("pkg_summary.xz"), "{err}");
+    assert!(
+        err.to_string().contains("bzip2") && err.to_string().contains("pkg_summary.xz"),
+        "{err}"
+    );
 }

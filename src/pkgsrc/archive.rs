@@ -34,12 +34,16 @@ pub struct PackageMeta {
 
 impl PackageMeta {
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.files.iter().find(|(n, _)| n == name).map(|(_, d)| d.as_slice())
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d.as_slice())
     }
 
     /// A member as text (lossy for stray non-UTF-8 bytes).
     pub fn text(&self, name: &str) -> Option<String> {
-        self.get(name).map(|d| String::from_utf8_lossy(d).into_owned())
+        self.get(name)
+            .map(|d| String::from_utf8_lossy(d).into_owned())
     }
 }
 
@@ -71,15 +75,23 @@ pub struct PayloadItem<'a> {
 /// Wrap `reader` in the decompressor its magic bytes call for.
 pub fn decompress<'a, R: Read + 'a>(reader: R) -> Result<Box<dyn Read + 'a>> {
     let mut buf = BufReader::new(reader);
-    let magic = buf.fill_buf().context("reading the package's first bytes")?;
+    let magic = buf
+        .fill_buf()
+        .context("reading the package's first bytes")?;
     if magic.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(flate2::bufread::MultiGzDecoder::new(buf)))
     } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        Ok(Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(buf)))
+        Ok(Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(
+            buf,
+        )))
     } else if magic.starts_with(b"BZh") {
-        bail!("package is bzip2-compressed, which mkimage cannot decode (no bzip2 decoder is built in)")
+        bail!(
+            "package is bzip2-compressed, which mkimage cannot decode (no bzip2 decoder is built in)"
+        )
     } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        bail!("package is zstd-compressed, which NetBSD's pkg_install cannot read; use a gzip or xz package")
+        bail!(
+            "package is zstd-compressed, which NetBSD's pkg_install cannot read; use a gzip or xz package"
+        )
     } else if magic.len() >= 262 && &magic[257..262] == b"ustar" {
         Ok(Box::new(buf))
     } else {
@@ -103,7 +115,10 @@ pub fn read_package<R: Read>(
     let mut meta = PackageMeta::default();
     let mut in_meta = true;
     let mut last_rank = 0;
-    for entry in archive.entries().context("reading the package's tar stream")? {
+    for entry in archive
+        .entries()
+        .context("reading the package's tar stream")?
+    {
         let mut entry = entry.context("reading a tar header")?;
         let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         if in_meta {
@@ -113,7 +128,9 @@ pub fn read_package<R: Read>(
                 }
                 last_rank = rank;
                 let mut data = Vec::new();
-                entry.read_to_end(&mut data).with_context(|| format!("reading {path}"))?;
+                entry
+                    .read_to_end(&mut data)
+                    .with_context(|| format!("reading {path}"))?;
                 meta.files.push((path, data));
                 continue;
             }
@@ -139,10 +156,24 @@ pub fn read_package<R: Read>(
         let item_mode = (header.mode().with_context(|| format!("mode of {path}"))? & 0o7777) as u16;
         let uid = header.uid().unwrap_or(0) as u32;
         let gid = header.gid().unwrap_or(0) as u32;
-        let uname = header.username().ok().flatten().filter(|s| !s.is_empty()).map(str::to_string);
-        let gname = header.groupname().ok().flatten().filter(|s| !s.is_empty()).map(str::to_string);
+        let uname = header
+            .username()
+            .ok()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let gname = header
+            .groupname()
+            .ok()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
         let mtime = header.mtime().unwrap_or(0) as i64;
-        let size = if kind == PayloadKind::File { entry.size() } else { 0 };
+        let size = if kind == PayloadKind::File {
+            entry.size()
+        } else {
+            0
+        };
         payload(
             &meta,
             PayloadItem {

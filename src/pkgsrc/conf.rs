@@ -35,9 +35,17 @@ pub const SUDOERS_WHEEL_RULE: &str = "%wheel ALL=(ALL) NOPASSWD: ALL\n";
 /// are the caller's (the installer creates `usr/pkg/etc` when packages put
 /// files there); `usr/pkg/etc/sudoers.d` and `usr/pkg/etc/pkgin` are made
 /// here.
-pub fn write_conf(sink: &mut dyn EntrySink, repo_url: Option<&str>, sudo_wheel: bool, time: Timestamp) -> Result<()> {
+pub fn write_conf(
+    sink: &mut dyn EntrySink,
+    repo_url: Option<&str>,
+    sudo_wheel: bool,
+    time: Timestamp,
+) -> Result<()> {
     if let Some(url) = repo_url {
-        sink.add(&Entry::dir("usr/pkg/etc/pkgin", 0o755, time), &mut std::io::empty())?;
+        sink.add(
+            &Entry::dir("usr/pkg/etc/pkgin", 0o755, time),
+            &mut std::io::empty(),
+        )?;
         add_bytes(
             sink,
             Entry::file(super::entry_path(REPOSITORIES_CONF)?, 0o644, 0, time),
@@ -45,7 +53,10 @@ pub fn write_conf(sink: &mut dyn EntrySink, repo_url: Option<&str>, sudo_wheel: 
         )?;
     }
     if sudo_wheel {
-        sink.add(&Entry::dir("usr/pkg/etc/sudoers.d", 0o755, time), &mut std::io::empty())?;
+        sink.add(
+            &Entry::dir("usr/pkg/etc/sudoers.d", 0o755, time),
+            &mut std::io::empty(),
+        )?;
         add_bytes(
             sink,
             Entry::file(super::entry_path(SUDOERS_DROPIN)?, 0o440, 0, time),

@@ -84,13 +84,25 @@ pub fn verify_package_file(pkg: &PlannedPackage, mut reader: impl Read) -> Resul
     }
     let (mut h, want) = match pkg.file_cksum.as_deref() {
         Some(c) => {
-            let (alg, hex) = c
-                .split_once([' ', ':'])
-                .with_context(|| format!("{}: FILE_CKSUM {c:?} is not \"<algorithm> <hex>\"", pkg.pkgname))?;
+            let (alg, hex) = c.split_once([' ', ':']).with_context(|| {
+                format!(
+                    "{}: FILE_CKSUM {c:?} is not \"<algorithm> <hex>\"",
+                    pkg.pkgname
+                )
+            })?;
             match alg.to_ascii_lowercase().as_str() {
-                "sha256" => (H::S256(sha2::Sha256::new()), Some(hex.trim().to_ascii_lowercase())),
-                "sha512" => (H::S512(sha2::Sha512::new()), Some(hex.trim().to_ascii_lowercase())),
-                other => bail!("{}: FILE_CKSUM uses {other}, which mkimage cannot check", pkg.pkgname),
+                "sha256" => (
+                    H::S256(sha2::Sha256::new()),
+                    Some(hex.trim().to_ascii_lowercase()),
+                ),
+                "sha512" => (
+                    H::S512(sha2::Sha512::new()),
+                    Some(hex.trim().to_ascii_lowercase()),
+                ),
+                other => bail!(
+                    "{}: FILE_CKSUM uses {other}, which mkimage cannot check",
+                    pkg.pkgname
+                ),
             }
         }
         None => (H::None, None),
@@ -149,8 +161,12 @@ pub fn check_build_info(pkgname: &str, build_info: &str, target: &Target) -> Res
             .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
             .map(str::trim)
     };
-    let (Some(opsys), Some(arch), Some(osver)) = (get("OPSYS"), get("MACHINE_ARCH"), get("OS_VERSION")) else {
-        bail!("{pkgname}: +BUILD_INFO lacks OPSYS, MACHINE_ARCH or OS_VERSION; not a usable binary package");
+    let (Some(opsys), Some(arch), Some(osver)) =
+        (get("OPSYS"), get("MACHINE_ARCH"), get("OS_VERSION"))
+    else {
+        bail!(
+            "{pkgname}: +BUILD_INFO lacks OPSYS, MACHINE_ARCH or OS_VERSION; not a usable binary package"
+        );
     };
     if opsys != target.opsys {
         bail!(
@@ -255,7 +271,11 @@ fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
                 let Some(dir) = &cwd else {
                     bail!("{pkgname}: +CONTENTS names {f} before any @cwd");
                 };
-                let abs = if f.starts_with('/') { f.clone() } else { format!("{dir}/{f}") };
+                let abs = if f.starts_with('/') {
+                    f.clone()
+                } else {
+                    format!("{dir}/{f}")
+                };
                 c.files.entry(f.clone()).or_default().push_back(FileSpec {
                     abs: abs.clone(),
                     mode: mode.clone(),
@@ -285,7 +305,10 @@ fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
                     || (cwd.clone().unwrap_or_else(|| PREFIX.into()), String::new()),
                     |a| (cwd.clone().unwrap_or_default(), a),
                 );
-                let base = file.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or_default();
+                let base = file
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_string())
+                    .unwrap_or_default();
                 let leaf = file.rsplit('/').next().unwrap_or("").to_string();
                 c.execs.push(
                     cmd.to_string_lossy()
@@ -312,7 +335,11 @@ fn parse_mode(pkgname: &str, what: &str, mode: &str) -> Result<u16> {
 }
 
 fn prefixed(path: &str) -> String {
-    if path.starts_with('/') { path.to_string() } else { format!("{PREFIX}/{path}") }
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{PREFIX}/{path}")
+    }
 }
 
 /// A reader that computes MD5 of what passes through and optionally keeps
@@ -377,20 +404,31 @@ impl Installer {
     /// Read the package's metadata (only the leading `+` members), check
     /// the platform and parse `+INSTALL`. `owners` is the accounts state
     /// before the package's requests are applied (for `+PREEXISTING`).
-    pub fn prepare(&self, pkg: &PlannedPackage, reader: impl Read, owners: &dyn Owners) -> Result<PackagePlan> {
+    pub fn prepare(
+        &self,
+        pkg: &PlannedPackage,
+        reader: impl Read,
+        owners: &dyn Owners,
+    ) -> Result<PackagePlan> {
         let name = &pkg.pkgname;
         let meta = read_package(reader, true, |_, _| Ok(()))
             .with_context(|| format!("reading package {name} ({})", pkg.file_name))?;
         let contents = meta.get("+CONTENTS").unwrap_or_default();
         let (plist_name, _) = parse_contents(name, contents)?;
         if &plist_name != name {
-            bail!("{}: the package's +CONTENTS says @name {plist_name}, the repository index says {name}", pkg.file_name);
+            bail!(
+                "{}: the package's +CONTENTS says @name {plist_name}, the repository index says {name}",
+                pkg.file_name
+            );
         }
         let Some(build_info) = meta.text("+BUILD_INFO") else {
             bail!("{name}: package has no +BUILD_INFO, so its platform cannot be checked");
         };
         check_build_info(name, &build_info, &self.target)?;
-        let script = meta.text("+INSTALL").map(|t| install_script::parse(&t)).unwrap_or_default();
+        let script = meta
+            .text("+INSTALL")
+            .map(|t| install_script::parse(&t))
+            .unwrap_or_default();
         let mut preexisting = BTreeSet::new();
         for req in &script.accounts {
             match req {
@@ -422,26 +460,46 @@ impl Installer {
             }
             prefix.push_str(part);
             if self.existing.insert(prefix.clone()) {
-                sink.add(&Entry::dir(prefix.clone(), 0o755, self.time), &mut std::io::empty())
-                    .with_context(|| format!("creating directory /{prefix}"))?;
+                sink.add(
+                    &Entry::dir(prefix.clone(), 0o755, self.time),
+                    &mut std::io::empty(),
+                )
+                .with_context(|| format!("creating directory /{prefix}"))?;
             }
         }
         Ok(())
     }
 
-    fn add_generated(&mut self, sink: &mut dyn EntrySink, abs: &str, mode: u16, bytes: &[u8]) -> Result<()> {
+    fn add_generated(
+        &mut self,
+        sink: &mut dyn EntrySink,
+        abs: &str,
+        mode: u16,
+        bytes: &[u8],
+    ) -> Result<()> {
         let path = entry_path(abs)?;
         self.ensure_parents(sink, &path)?;
         self.existing.insert(path.clone());
-        add_bytes(sink, Entry::file(path, mode, 0, self.time), bytes).with_context(|| format!("writing {abs}"))
+        add_bytes(sink, Entry::file(path, mode, 0, self.time), bytes)
+            .with_context(|| format!("writing {abs}"))
     }
 
-    fn add_dir(&mut self, sink: &mut dyn EntrySink, abs: &str, mode: u16, uid: u32, gid: u32) -> Result<()> {
+    fn add_dir(
+        &mut self,
+        sink: &mut dyn EntrySink,
+        abs: &str,
+        mode: u16,
+        uid: u32,
+        gid: u32,
+    ) -> Result<()> {
         let path = entry_path(abs)?;
         self.ensure_parents(sink, &path)?;
         self.existing.insert(path.clone());
-        sink.add(&Entry::dir(path, mode, self.time).owned(uid, gid), &mut std::io::empty())
-            .with_context(|| format!("creating directory {abs}"))
+        sink.add(
+            &Entry::dir(path, mode, self.time).owned(uid, gid),
+            &mut std::io::empty(),
+        )
+        .with_context(|| format!("creating directory {abs}"))
     }
 
     /// A refcount token (`${PKG_DBDIR}.refcount/<kind><key>/<pkgname>`),
@@ -460,11 +518,21 @@ impl Installer {
         if new_dir {
             self.add_dir(sink, &shadow_dir, 0o755, 0, 0)?;
             if preexisting {
-                self.add_generated(sink, &format!("{shadow_dir}/+PREEXISTING"), 0o644, format!("{pkgname}\n").as_bytes())?;
+                self.add_generated(
+                    sink,
+                    &format!("{shadow_dir}/+PREEXISTING"),
+                    0o644,
+                    format!("{pkgname}\n").as_bytes(),
+                )?;
             }
         }
         if let Some(p) = permissions {
-            self.add_generated(sink, &format!("{shadow_dir}/+PERMISSIONS"), 0o644, format!("{p}\n").as_bytes())?;
+            self.add_generated(
+                sink,
+                &format!("{shadow_dir}/+PERMISSIONS"),
+                0o644,
+                format!("{p}\n").as_bytes(),
+            )?;
         }
         self.add_generated(
             sink,
@@ -484,7 +552,8 @@ impl Installer {
         owners: &dyn Owners,
     ) -> Result<()> {
         let name = plan.pkgname.as_str();
-        let (_, mut contents) = parse_contents(name, plan.meta.get("+CONTENTS").unwrap_or_default())?;
+        let (_, mut contents) =
+            parse_contents(name, plan.meta.get("+CONTENTS").unwrap_or_default())?;
         let script = &plan.script;
         let uid_of = |user: &str, what: &str| {
             owners.uid(user).with_context(|| {
@@ -509,18 +578,29 @@ impl Installer {
             }
         }
         if plan.automatic {
-            self.add_generated(sink, &format!("{dbdir}/+INSTALLED_INFO"), 0o644, AUTOMATIC_INSTALLED_INFO.as_bytes())?;
+            self.add_generated(
+                sink,
+                &format!("{dbdir}/+INSTALLED_INFO"),
+                0o644,
+                AUTOMATIC_INSTALLED_INFO.as_bytes(),
+            )?;
         }
 
         // PRE-INSTALL: users and groups (refcounts; the accounts themselves
         // were added by the caller), then DIR lines.
         for req in &script.accounts {
             let (shadow, exists) = match req {
-                AccountRequest::User { name: u, .. } => (format!("users/{u}"), owners.uid(u).is_some()),
-                AccountRequest::Group { name: g, .. } => (format!("groups/{g}"), owners.gid(g).is_some()),
+                AccountRequest::User { name: u, .. } => {
+                    (format!("users/{u}"), owners.uid(u).is_some())
+                }
+                AccountRequest::Group { name: g, .. } => {
+                    (format!("groups/{g}"), owners.gid(g).is_some())
+                }
             };
             if !exists {
-                bail!("{name}: +INSTALL needs {shadow}, which was not added to the image's accounts before installing");
+                bail!(
+                    "{name}: +INSTALL needs {shadow}, which was not added to the image's accounts before installing"
+                );
             }
             let pre = plan.preexisting.contains(&shadow);
             self.refcount(sink, name, &shadow, pre, None)?;
@@ -540,9 +620,24 @@ impl Installer {
                 )
             });
             self.refcount(sink, name, &format!("dirs{abs}"), existed, perms)?;
-            let mode = d.mode.as_deref().map(|m| parse_mode(name, &abs, m)).transpose()?.unwrap_or(0o755);
-            let uid = d.user.as_deref().map(|u| uid_of(u, &abs)).transpose()?.unwrap_or(0);
-            let gid = d.group.as_deref().map(|g| gid_of(g, &abs)).transpose()?.unwrap_or(0);
+            let mode = d
+                .mode
+                .as_deref()
+                .map(|m| parse_mode(name, &abs, m))
+                .transpose()?
+                .unwrap_or(0o755);
+            let uid = d
+                .user
+                .as_deref()
+                .map(|u| uid_of(u, &abs))
+                .transpose()?
+                .unwrap_or(0);
+            let gid = d
+                .group
+                .as_deref()
+                .map(|g| gid_of(g, &abs))
+                .transpose()?
+                .unwrap_or(0);
             self.add_dir(sink, &abs, mode, uid, gid)?;
         }
 
@@ -651,8 +746,17 @@ impl Installer {
         .map_err(|e| payload_err.take().unwrap_or(e))
         .with_context(|| format!("installing package {name}"))?;
         if seen != contents.count {
-            let missing: Vec<&str> = contents.files.values().flatten().map(|s| s.abs.as_str()).take(5).collect();
-            bail!("{name}: the archive lacks files listed in +CONTENTS: {}", missing.join(", "));
+            let missing: Vec<&str> = contents
+                .files
+                .values()
+                .flatten()
+                .map(|s| s.abs.as_str())
+                .take(5)
+                .collect();
+            bail!(
+                "{name}: the archive lacks files listed in +CONTENTS: {}",
+                missing.join(", ")
+            );
         }
         for d in &contents.pkgdirs {
             self.byfile.add_pkgdir(d, name);
@@ -669,14 +773,15 @@ impl Installer {
             let abs = prefixed(&f.path);
             let eg = prefixed(&f.example);
             let existed = self.existing.contains(&entry_path(&abs)?);
-            let permissions = (f.mode.is_some() || f.user.is_some() || f.group.is_some()).then(|| {
-                format!(
-                    "{} {} {}",
-                    f.mode.as_deref().unwrap_or(""),
-                    f.user.as_deref().unwrap_or(""),
-                    f.group.as_deref().unwrap_or("")
-                )
-            });
+            let permissions =
+                (f.mode.is_some() || f.user.is_some() || f.group.is_some()).then(|| {
+                    format!(
+                        "{} {} {}",
+                        f.mode.as_deref().unwrap_or(""),
+                        f.user.as_deref().unwrap_or(""),
+                        f.group.as_deref().unwrap_or("")
+                    )
+                });
             self.refcount(sink, name, &format!("files{abs}"), existed, permissions)?;
             if existed {
                 continue;
@@ -684,9 +789,24 @@ impl Installer {
             let Some((bytes, eg_mode)) = example_bytes.get(&eg) else {
                 continue;
             };
-            let mut mode = f.mode.as_deref().map(|m| parse_mode(name, &abs, m)).transpose()?.unwrap_or(*eg_mode);
-            let mut uid = f.user.as_deref().map(|u| uid_of(u, &abs)).transpose()?.unwrap_or(0);
-            let mut gid = f.group.as_deref().map(|g| gid_of(g, &abs)).transpose()?.unwrap_or(0);
+            let mut mode = f
+                .mode
+                .as_deref()
+                .map(|m| parse_mode(name, &abs, m))
+                .transpose()?
+                .unwrap_or(*eg_mode);
+            let mut uid = f
+                .user
+                .as_deref()
+                .map(|u| uid_of(u, &abs))
+                .transpose()?
+                .unwrap_or(0);
+            let mut gid = f
+                .group
+                .as_deref()
+                .map(|g| gid_of(g, &abs))
+                .transpose()?
+                .unwrap_or(0);
             if let Some(p) = perms.get(&abs) {
                 if let Some(m) = &p.mode {
                     mode = parse_mode(name, &abs, m)?;
@@ -701,8 +821,12 @@ impl Installer {
             let path = entry_path(&abs)?;
             self.ensure_parents(sink, &path)?;
             self.existing.insert(path.clone());
-            add_bytes(sink, Entry::file(path, mode, 0, self.time).owned(uid, gid), bytes)
-                .with_context(|| format!("{name}: copying {eg} to {abs}"))?;
+            add_bytes(
+                sink,
+                Entry::file(path, mode, 0, self.time).owned(uid, gid),
+                bytes,
+            )
+            .with_context(|| format!("{name}: copying {eg} to {abs}"))?;
         }
         for sh in &script.shells {
             if sh.starts_with('/') {
@@ -732,7 +856,8 @@ impl Installer {
                 },
             });
         }
-        self.installed.push((name.to_string(), std::mem::take(&mut contents.depends)));
+        self.installed
+            .push((name.to_string(), std::mem::take(&mut contents.depends)));
         Ok(())
     }
 
@@ -759,11 +884,21 @@ impl Installer {
             }
         }
         for (dep, users) in &required {
-            self.add_generated(sink, &format!("{PKG_DBDIR}/{dep}/+REQUIRED_BY"), 0o644, required_by(users).as_bytes())?;
+            self.add_generated(
+                sink,
+                &format!("{PKG_DBDIR}/{dep}/+REQUIRED_BY"),
+                0o644,
+                required_by(users).as_bytes(),
+            )?;
         }
         let db = self.byfile.encode(&self.scratch)?;
         self.add_generated(sink, &format!("{PKG_DBDIR}/pkgdb.byfile.db"), 0o644, &db)?;
-        self.add_generated(sink, "/etc/pkg_install.conf", 0o644, super::conf::pkg_install_conf().as_bytes())?;
+        self.add_generated(
+            sink,
+            "/etc/pkg_install.conf",
+            0o644,
+            super::conf::pkg_install_conf().as_bytes(),
+        )?;
         if !self.deferred.is_empty() {
             self.write_deferred(sink)?;
         }
@@ -781,14 +916,22 @@ impl Installer {
         );
         let items = self.deferred.clone();
         for (i, item) in items.iter().enumerate() {
-            let script_path = format!("/var/db/mkimage/deferred.d/{:03}-{}.sh", i + 1, item.package);
+            let script_path = format!(
+                "/var/db/mkimage/deferred.d/{:03}-{}.sh",
+                i + 1,
+                item.package
+            );
             let body = if item.part.command.is_empty() {
                 let header = if item.header.trim().is_empty() {
                     "#!/bin/sh\nPKGNAME=\"$1\"\nSTAGE=\"$2\"\nshift 2".to_string()
                 } else {
                     item.header.clone()
                 };
-                format!("{header}\n# {} section of +INSTALL\n{}\n", item.part.template, item.part.lines.join("\n"))
+                format!(
+                    "{header}\n# {} section of +INSTALL\n{}\n",
+                    item.part.template,
+                    item.part.lines.join("\n")
+                )
             } else {
                 format!(
                     "#!/bin/sh\nPKGNAME=\"$1\"\nSTAGE=\"$2\"\nPKG_METADATA_DIR=\"$(pwd)\"\nexport PKGNAME PKG_METADATA_DIR\n{}\n",
@@ -796,10 +939,18 @@ impl Installer {
                 )
             };
             self.add_generated(sink, &script_path, 0o555, body.as_bytes())?;
-            list.push_str(&format!("{} {} {script_path}\n", item.package, item.part.stage));
+            list.push_str(&format!(
+                "{} {} {script_path}\n",
+                item.package, item.part.stage
+            ));
         }
         self.add_generated(sink, "/var/db/mkimage/deferred", 0o644, list.as_bytes())?;
-        self.add_generated(sink, "/etc/rc.d/mkimage_deferred", 0o555, RC_SCRIPT.as_bytes())
+        self.add_generated(
+            sink,
+            "/etc/rc.d/mkimage_deferred",
+            0o555,
+            RC_SCRIPT.as_bytes(),
+        )
     }
 }
 

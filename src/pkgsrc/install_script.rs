@@ -132,7 +132,8 @@ pub fn parse(text: &str) -> InstallScript {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# USER: ") {
             let f: Vec<&str> = rest.split(':').collect();
-            let (Some(name), Some(group)) = (opt(f.first().copied()), opt(f.get(1).copied())) else {
+            let (Some(name), Some(group)) = (opt(f.first().copied()), opt(f.get(1).copied()))
+            else {
                 continue;
             };
             let req = AccountRequest::User {
@@ -148,7 +149,9 @@ pub fn parse(text: &str) -> InstallScript {
             }
         } else if let Some(rest) = line.strip_prefix("# GROUP: ") {
             let f: Vec<&str> = rest.split(':').collect();
-            let Some(name) = opt(f.first().copied()) else { continue };
+            let Some(name) = opt(f.first().copied()) else {
+                continue;
+            };
             let req = AccountRequest::Group {
                 name,
                 gid: f.get(1).and_then(|g| g.parse().ok()),
@@ -158,7 +161,9 @@ pub fn parse(text: &str) -> InstallScript {
             }
         } else if let Some(rest) = line.strip_prefix("# DIR: ") {
             let f: Vec<&str> = rest.split_whitespace().collect();
-            let Some(path) = opt(f.first().copied()) else { continue };
+            let Some(path) = opt(f.first().copied()) else {
+                continue;
+            };
             s.dirs.push(DirLine {
                 path,
                 flags: f.get(1).unwrap_or(&"").to_string(),
@@ -168,7 +173,8 @@ pub fn parse(text: &str) -> InstallScript {
             });
         } else if let Some(rest) = line.strip_prefix("# FILE: ") {
             let f: Vec<&str> = rest.split_whitespace().collect();
-            let (Some(path), Some(example)) = (opt(f.first().copied()), opt(f.get(2).copied())) else {
+            let (Some(path), Some(example)) = (opt(f.first().copied()), opt(f.get(2).copied()))
+            else {
                 continue;
             };
             s.files.push(FileLine {
@@ -181,7 +187,9 @@ pub fn parse(text: &str) -> InstallScript {
             });
         } else if let Some(rest) = line.strip_prefix("# PERMS: ") {
             let f: Vec<&str> = rest.split_whitespace().collect();
-            let Some(path) = opt(f.first().copied()) else { continue };
+            let Some(path) = opt(f.first().copied()) else {
+                continue;
+            };
             s.perms.push(PermsLine {
                 path,
                 mode: opt(f.get(1).copied()),

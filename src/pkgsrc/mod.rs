@@ -56,7 +56,9 @@ pub fn entry_path(abs: &str) -> anyhow::Result<String> {
     for c in abs.split('/') {
         match c {
             "" | "." => continue,
-            ".." => anyhow::bail!("path {abs:?} contains '..'; refusing to install outside the prefix"),
+            ".." => {
+                anyhow::bail!("path {abs:?} contains '..'; refusing to install outside the prefix")
+            }
             c => parts.push(c),
         }
     }

@@ -33,7 +33,8 @@ impl ByFile {
         if self.records.contains_key(abs_path) {
             return false;
         }
-        self.records.insert(abs_path.to_string(), pkgname.to_string());
+        self.records
+            .insert(abs_path.to_string(), pkgname.to_string());
         true
     }
 

@@ -76,7 +76,12 @@ fn near_text(near: &[String]) -> String {
 
 fn conflicts_text(c: &[Conflict]) -> String {
     c.iter()
-        .map(|c| format!("{} conflicts with {} (CONFLICTS={})", c.package, c.with, c.pattern))
+        .map(|c| {
+            format!(
+                "{} conflicts with {} (CONFLICTS={})",
+                c.package, c.with, c.pattern
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -98,7 +103,9 @@ fn compile(pattern: &str, context: &str) -> Result<Pattern, ResolveError> {
 /// The pattern a package-list line stands for: a pattern as is, an exact
 /// package name as is, otherwise a package base name (`curl` → `curl-[0-9]*`).
 fn list_pattern(name: &str, records: &[Summary]) -> String {
-    if name.contains(['*', '?', '[', '{', '<', '>', '=']) || records.iter().any(|r| r.pkgname().pkgname() == name) {
+    if name.contains(['*', '?', '[', '{', '<', '>', '='])
+        || records.iter().any(|r| r.pkgname().pkgname() == name)
+    {
         name.to_string()
     } else {
         format!("{name}-[0-9]*")
@@ -119,7 +126,11 @@ fn near_matches(name: &str, records: &[Summary]) -> Vec<String> {
         })
         .collect();
     scored.sort();
-    scored.into_iter().take(5).map(|(_, b)| b.to_string()).collect()
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, b)| b.to_string())
+        .collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -144,7 +155,10 @@ struct Selection {
 }
 
 /// Resolve `wanted` (package-list lines) against `records`.
-pub fn resolve(records: &[Summary], wanted: &[String]) -> Result<Vec<PlannedPackage>, ResolveError> {
+pub fn resolve(
+    records: &[Summary],
+    wanted: &[String],
+) -> Result<Vec<PlannedPackage>, ResolveError> {
     let mut roots = Vec::new();
     for name in wanted {
         let pat = list_pattern(name, records);
@@ -163,8 +177,10 @@ pub fn resolve(records: &[Summary], wanted: &[String]) -> Result<Vec<PlannedPack
         chosen: BTreeMap::new(),
         constraints: BTreeMap::new(),
     };
-    let mut queue: VecDeque<(String, String)> =
-        roots.iter().map(|p| (p.clone(), "the package list".to_string())).collect();
+    let mut queue: VecDeque<(String, String)> = roots
+        .iter()
+        .map(|p| (p.clone(), "the package list".to_string()))
+        .collect();
     while let Some((pat, by)) = queue.pop_front() {
         let p = compile(&pat, &by)?;
         if let Some(base) = satisfied_by(&sel, records, &p) {
@@ -201,7 +217,8 @@ pub fn resolve(records: &[Summary], wanted: &[String]) -> Result<Vec<PlannedPack
     // Pass 2: the closure from the roots over the final choices only.
     let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut requested: BTreeSet<String> = BTreeSet::new();
-    let mut queue: VecDeque<(String, Option<String>)> = roots.iter().map(|p| (p.clone(), None)).collect();
+    let mut queue: VecDeque<(String, Option<String>)> =
+        roots.iter().map(|p| (p.clone(), None)).collect();
     while let Some((pat, parent)) = queue.pop_front() {
         let p = compile(&pat, "dependency")?;
         let Some(base) = satisfied_by(&sel, records, &p) else {
@@ -228,7 +245,8 @@ pub fn resolve(records: &[Summary], wanted: &[String]) -> Result<Vec<PlannedPack
         }
     }
 
-    let by_name: BTreeMap<&str, &Summary> = records.iter().map(|r| (r.pkgname().pkgname(), r)).collect();
+    let by_name: BTreeMap<&str, &Summary> =
+        records.iter().map(|r| (r.pkgname().pkgname(), r)).collect();
     check_conflicts(&deps, &by_name)?;
     let order = topo_order(&deps)?;
     Ok(order
@@ -242,7 +260,10 @@ pub fn resolve(records: &[Summary], wanted: &[String]) -> Result<Vec<PlannedPack
                     .unwrap_or_else(|| format!("{name}.tgz")),
                 file_size: rec.file_size(),
                 file_cksum: rec.file_cksum().map(str::to_string),
-                depends: deps.get(&name).map(|d| d.iter().cloned().collect()).unwrap_or_default(),
+                depends: deps
+                    .get(&name)
+                    .map(|d| d.iter().cloned().collect())
+                    .unwrap_or_default(),
                 automatic: !requested.contains(&name),
                 pkgname: name,
             })
@@ -257,7 +278,13 @@ fn satisfied_by(sel: &Selection, records: &[Summary], p: &Pattern) -> Option<Str
         .map(|(base, _)| base.clone())
 }
 
-fn unsatisfied(sel: &Selection, records: &[Summary], p: &Pattern, pat: &str, by: &str) -> ResolveError {
+fn unsatisfied(
+    sel: &Selection,
+    records: &[Summary],
+    p: &Pattern,
+    pat: &str,
+    by: &str,
+) -> ResolveError {
     let any = records.iter().find(|r| p.matches(r.pkgname().pkgname()));
     match any {
         Some(r) => {
@@ -270,7 +297,12 @@ fn unsatisfied(sel: &Selection, records: &[Summary], p: &Pattern, pat: &str, by:
             let chosen_for = sel
                 .constraints
                 .get(&base)
-                .map(|cs| cs.iter().map(|(c, by)| format!("{} ({by})", c.pattern())).collect::<Vec<_>>().join(", "))
+                .map(|cs| {
+                    cs.iter()
+                        .map(|(c, by)| format!("{} ({by})", c.pattern()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
                 .unwrap_or_default();
             ResolveError::VersionClash {
                 pattern: pat.to_string(),
@@ -293,7 +325,9 @@ fn check_conflicts(
 ) -> Result<(), ResolveError> {
     let mut found = Vec::new();
     for name in deps.keys() {
-        let Some(rec) = by_name.get(name.as_str()) else { continue };
+        let Some(rec) = by_name.get(name.as_str()) else {
+            continue;
+        };
         for c in rec.conflicts().unwrap_or(&[]) {
             let p = compile(c, name)?;
             for other in deps.keys().filter(|o| *o != name && p.matches(o)) {
@@ -305,7 +339,11 @@ fn check_conflicts(
             }
         }
     }
-    if found.is_empty() { Ok(()) } else { Err(ResolveError::Conflicts(found)) }
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(ResolveError::Conflicts(found))
+    }
 }
 
 /// Kahn's algorithm, always taking the smallest ready name: dependencies
@@ -323,7 +361,9 @@ fn topo_order(deps: &BTreeMap<String, BTreeSet<String>>) -> Result<Vec<String>, 
             .map(|(k, _)| *k)
             .collect();
         let Some(next) = ready.first().copied() else {
-            return Err(ResolveError::Cycle(remaining.keys().map(|k| k.to_string()).collect()));
+            return Err(ResolveError::Cycle(
+                remaining.keys().map(|k| k.to_string()).collect(),
+            ));
         };
         remaining.remove(next);
         for d in remaining.values_mut() {

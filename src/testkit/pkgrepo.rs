@@ -79,7 +79,12 @@ struct Spec {
 }
 
 fn f(path: &'static str, mode: u32) -> PFile {
-    PFile { path, mode, kind: Kind::File, owner: None }
+    PFile {
+        path,
+        mode,
+        kind: Kind::File,
+        owner: None,
+    }
 }
 
 fn spec(pkgname: &'static str, pkgpath: &'static str, comment: &'static str) -> Spec {
@@ -108,10 +113,19 @@ fn specs() -> Vec<Spec> {
     s.data = &["# SHELL: bin/bash"];
     s.templates = &["shell"];
     v.push(s);
-    let mut s = spec("readline-8.2nb2", "devel/readline", "GNU library that can recall and edit previous input");
+    let mut s = spec(
+        "readline-8.2nb2",
+        "devel/readline",
+        "GNU library that can recall and edit previous input",
+    );
     s.files = vec![
         f("lib/libreadline.so.8.2", 0o755),
-        PFile { path: "lib/libreadline.so.8", mode: 0o755, kind: Kind::Symlink("libreadline.so.8.2"), owner: None },
+        PFile {
+            path: "lib/libreadline.so.8",
+            mode: 0o755,
+            kind: Kind::Symlink("libreadline.so.8.2"),
+            owner: None,
+        },
     ];
     v.push(s);
     let mut s = spec("curl-7.88.1", "www/curl", "Client that groks URLs (old)");
@@ -119,65 +133,138 @@ fn specs() -> Vec<Spec> {
     s.files = vec![f("bin/curl", 0o755)];
     v.push(s);
     let mut s = spec("curl-8.11.1", "www/curl", "Client that groks URLs");
-    s.depends = &["nghttp2>=1.0", "libidn2>=2.0", "{mozilla-rootcerts,mozilla-rootcerts-openssl}>=1.0"];
+    s.depends = &[
+        "nghttp2>=1.0",
+        "libidn2>=2.0",
+        "{mozilla-rootcerts,mozilla-rootcerts-openssl}>=1.0",
+    ];
     s.files = vec![
         f("bin/curl", 0o755),
         f("lib/libcurl.so.4.8.0", 0o755),
-        PFile { path: "lib/libcurl.so.4", mode: 0o755, kind: Kind::Symlink("libcurl.so.4.8.0"), owner: None },
+        PFile {
+            path: "lib/libcurl.so.4",
+            mode: 0o755,
+            kind: Kind::Symlink("libcurl.so.4.8.0"),
+            owner: None,
+        },
     ];
     v.push(s);
-    let mut s = spec("curl-minimal-8.0", "www/curl-minimal", "Client that groks URLs, without extras");
+    let mut s = spec(
+        "curl-minimal-8.0",
+        "www/curl-minimal",
+        "Client that groks URLs, without extras",
+    );
     s.conflicts = &["curl-[0-9]*"];
     s.files = vec![f("bin/curl", 0o755)];
     v.push(s);
-    let mut s = spec("nghttp2-1.64.0", "www/nghttp2", "Implementation of HTTP/2 in C");
+    let mut s = spec(
+        "nghttp2-1.64.0",
+        "www/nghttp2",
+        "Implementation of HTTP/2 in C",
+    );
     s.files = vec![f("lib/libnghttp2.so.14", 0o755)];
     v.push(s);
-    let mut s = spec("libidn2-2.3.7", "devel/libidn2", "Implementation of IDNA2008 internationalized domain names");
+    let mut s = spec(
+        "libidn2-2.3.7",
+        "devel/libidn2",
+        "Implementation of IDNA2008 internationalized domain names",
+    );
     s.depends = &["libunistring>=1.0"];
     s.files = vec![f("lib/libidn2.so.0", 0o755)];
     v.push(s);
-    let mut s = spec("libunistring-1.3", "textproc/libunistring", "Unicode string library");
+    let mut s = spec(
+        "libunistring-1.3",
+        "textproc/libunistring",
+        "Unicode string library",
+    );
     s.files = vec![f("lib/libunistring.so.5", 0o755)];
     s.xz = true;
     v.push(s);
-    let mut s = spec("mozilla-rootcerts-openssl-2.18", "security/mozilla-rootcerts-openssl", "Root CA certificates from the Mozilla Project");
+    let mut s = spec(
+        "mozilla-rootcerts-openssl-2.18",
+        "security/mozilla-rootcerts-openssl",
+        "Root CA certificates from the Mozilla Project",
+    );
     s.files = vec![f("share/mozilla-rootcerts/cacert.pem", 0o444)];
     v.push(s);
-    let mut s = spec("git-base-2.47.1", "devel/git-base", "GIT Tree History Storage Tool (base package)");
+    let mut s = spec(
+        "git-base-2.47.1",
+        "devel/git-base",
+        "GIT Tree History Storage Tool (base package)",
+    );
     s.depends = &["curl>=7.71", "perl>=5.30<6", "pcre2-[0-9]*"];
     s.files = vec![
         f("bin/git", 0o755),
-        PFile { path: "libexec/git-core/git-add", mode: 0o755, kind: Kind::Link("bin/git"), owner: None },
+        PFile {
+            path: "libexec/git-core/git-add",
+            mode: 0o755,
+            kind: Kind::Link("bin/git"),
+            owner: None,
+        },
     ];
     v.push(s);
-    for (name, c) in [("perl-5.38.2", "Practical Extraction and Report Language (old)"), ("perl-5.40.0nb1", "Practical Extraction and Report Language"), ("perl-6.0", "Not Perl 5")] {
+    for (name, c) in [
+        (
+            "perl-5.38.2",
+            "Practical Extraction and Report Language (old)",
+        ),
+        ("perl-5.40.0nb1", "Practical Extraction and Report Language"),
+        ("perl-6.0", "Not Perl 5"),
+    ] {
         let mut s = spec(name, "lang/perl5", c);
         s.files = vec![f("bin/perl", 0o755)];
         v.push(s);
     }
-    let mut s = spec("pcre2-10.44", "devel/pcre2", "Perl Compatible Regular Expressions library, v2");
+    let mut s = spec(
+        "pcre2-10.44",
+        "devel/pcre2",
+        "Perl Compatible Regular Expressions library, v2",
+    );
     s.files = vec![f("lib/libpcre2-8.so.0", 0o755)];
     v.push(s);
-    let mut s = spec("gnupg-2.4.7", "security/gnupg2", "GNU Privacy Guard, a free PGP replacement");
+    let mut s = spec(
+        "gnupg-2.4.7",
+        "security/gnupg2",
+        "GNU Privacy Guard, a free PGP replacement",
+    );
     s.depends = &["libgcrypt>=1.10"];
     s.files = vec![f("bin/gpg", 0o755)];
     v.push(s);
-    let mut s = spec("libgcrypt-1.11.0", "security/libgcrypt", "GNU cryptographic library");
+    let mut s = spec(
+        "libgcrypt-1.11.0",
+        "security/libgcrypt",
+        "GNU cryptographic library",
+    );
     s.files = vec![f("lib/libgcrypt.so.20", 0o755)];
     v.push(s);
-    let mut s = spec("mercurial-6.9", "devel/py-mercurial", "Fast, lightweight source control management system");
+    let mut s = spec(
+        "mercurial-6.9",
+        "devel/py-mercurial",
+        "Fast, lightweight source control management system",
+    );
     s.depends = &["python312>=3.12"];
     s.files = vec![f("bin/hg", 0o755)];
     v.push(s);
-    let mut s = spec("python312-3.12.8", "lang/python312", "Interpreted, interactive, object-oriented programming language");
+    let mut s = spec(
+        "python312-3.12.8",
+        "lang/python312",
+        "Interpreted, interactive, object-oriented programming language",
+    );
     s.files = vec![f("bin/python3.12", 0o755)];
     v.push(s);
-    let mut s = spec("moreutils-0.69", "misc/moreutils", "Additional Unix utilities");
+    let mut s = spec(
+        "moreutils-0.69",
+        "misc/moreutils",
+        "Additional Unix utilities",
+    );
     s.depends = &["perl>=5.36<6"];
     s.files = vec![f("bin/sponge", 0o755), f("bin/ts", 0o755)];
     v.push(s);
-    let mut s = spec("sudo-1.9.16p2", "security/sudo", "Allow others to run commands as root");
+    let mut s = spec(
+        "sudo-1.9.16p2",
+        "security/sudo",
+        "Allow others to run commands as root",
+    );
     s.files = vec![
         f("bin/sudo", 0o511),
         f("share/examples/sudo/sudoers", 0o644),
@@ -190,13 +277,26 @@ fn specs() -> Vec<Spec> {
     ];
     s.templates = &["files", "perms"];
     v.push(s);
-    let mut s = spec("pkgin-24.5.2", "pkgtools/pkgin", "Apt / yum like tool for managing pkgsrc binary packages");
+    let mut s = spec(
+        "pkgin-24.5.2",
+        "pkgtools/pkgin",
+        "Apt / yum like tool for managing pkgsrc binary packages",
+    );
     s.depends = &["sqlite3>=3.40"];
-    s.files = vec![f("bin/pkgin", 0o755), f("share/examples/pkgin/repositories.conf", 0o644)];
-    s.data = &["# FILE: /usr/pkg/etc/pkgin/repositories.conf c /usr/pkg/share/examples/pkgin/repositories.conf 0644"];
+    s.files = vec![
+        f("bin/pkgin", 0o755),
+        f("share/examples/pkgin/repositories.conf", 0o644),
+    ];
+    s.data = &[
+        "# FILE: /usr/pkg/etc/pkgin/repositories.conf c /usr/pkg/share/examples/pkgin/repositories.conf 0644",
+    ];
     s.templates = &["files"];
     v.push(s);
-    let mut s = spec("sqlite3-3.47.2", "databases/sqlite3", "SQL Database Engine in a C Library");
+    let mut s = spec(
+        "sqlite3-3.47.2",
+        "databases/sqlite3",
+        "SQL Database Engine in a C Library",
+    );
     s.files = vec![f("lib/libsqlite3.so.0", 0o755)];
     v.push(s);
     let mut s = spec("dbus-1.14.10", "sysutils/dbus", "Message bus system");
@@ -208,7 +308,12 @@ fn specs() -> Vec<Spec> {
             kind: Kind::File,
             owner: Some(("root", "messagebus")),
         },
-        PFile { path: "share/dbus-1/session.conf", mode: 0o644, kind: Kind::File, owner: Some(("messagebus", "messagebus")) },
+        PFile {
+            path: "share/dbus-1/session.conf",
+            mode: 0o644,
+            kind: Kind::File,
+            owner: Some(("messagebus", "messagebus")),
+        },
     ];
     s.data = &[
         "# USER: messagebus:messagebus::System message bus:/var/run/dbus:/sbin/nologin",
@@ -217,15 +322,27 @@ fn specs() -> Vec<Spec> {
     ];
     s.templates = &["usergroup", "dirs"];
     v.push(s);
-    let mut s = spec("fontconfig-2.15.0", "fonts/fontconfig", "Library for configuring and customizing font access");
+    let mut s = spec(
+        "fontconfig-2.15.0",
+        "fonts/fontconfig",
+        "Library for configuring and customizing font access",
+    );
     s.files = vec![f("bin/fc-cache", 0o755)];
     s.freeform = Some("case ${STAGE} in\nPOST-INSTALL)\n\t${PREFIX}/bin/fc-cache -s\n\t;;\nesac");
     v.push(s);
-    let mut s = spec("linuxonly-1.0", "misc/linuxonly", "A package built for Linux");
+    let mut s = spec(
+        "linuxonly-1.0",
+        "misc/linuxonly",
+        "A package built for Linux",
+    );
     s.opsys = "Linux";
     s.files = vec![f("bin/linuxonly", 0o755)];
     v.push(s);
-    let mut s = spec("badsum-1.0", "misc/badsum", "A package whose +CONTENTS records a wrong MD5");
+    let mut s = spec(
+        "badsum-1.0",
+        "misc/badsum",
+        "A package whose +CONTENTS records a wrong MD5",
+    );
     s.files = vec![f("bin/badsum", 0o755)];
     s.bad_md5 = true;
     v.push(s);
@@ -239,7 +356,11 @@ fn content(s: &Spec, file: &str, seed: u64) -> Vec<u8> {
     if file.ends_with("examples/pkgin/repositories.conf") {
         return b"# pkgin repositories (synthetic stand-in)\n".to_vec();
     }
-    let mut out = format!("#!/bin/sh\n# {} stand-in for {} (seed {seed})\n", s.pkgname, file).into_bytes();
+    let mut out = format!(
+        "#!/bin/sh\n# {} stand-in for {} (seed {seed})\n",
+        s.pkgname, file
+    )
+    .into_bytes();
     // A little bulk so files differ in size.
     let n = (s.pkgname.len() * 37 + file.len() * 11) % 300;
     out.extend(std::iter::repeat_n(b'x', n));
@@ -249,7 +370,8 @@ fn content(s: &Spec, file: &str, seed: u64) -> Vec<u8> {
 
 fn header(path: &str, size: u64, mode: u32, kind: tar::EntryType) -> Result<tar::Header> {
     let mut h = tar::Header::new_ustar();
-    h.set_path(path).with_context(|| format!("tar path {path}"))?;
+    h.set_path(path)
+        .with_context(|| format!("tar path {path}"))?;
     h.set_size(size);
     h.set_mode(mode);
     h.set_uid(0);
@@ -285,7 +407,9 @@ fn install_script(s: &Spec) -> Option<String> {
         ));
     }
     if let Some(ff) = s.freeform {
-        t.push_str(&format!("\n# $NetBSD: INSTALL,v 1.5 2024/01/01 00:00:00 wiz Exp $\n{ff}\n"));
+        t.push_str(&format!(
+            "\n# $NetBSD: INSTALL,v 1.5 2024/01/01 00:00:00 wiz Exp $\n{ff}\n"
+        ));
     }
     t.push_str(
         "\n# $NetBSD: install,v 1.3 2014/12/30 15:13:20 wiz Exp $\n\ncase ${STAGE} in\nPRE-INSTALL)\n\t${SH} ${SELF} ${PKGNAME} UNPACK\n\t;;\nPOST-INSTALL)\n\t;;\nesac\n\n# $NetBSD: footer,v 1.1 2006/05/21 23:50:15 jlam Exp $\nexit 0\n",
@@ -318,7 +442,11 @@ fn build_package(s: &Spec, seed: u64) -> Result<Vec<u8>> {
         match pf.kind {
             Kind::File | Kind::Link(_) => {
                 let bytes = match pf.kind {
-                    Kind::Link(t) => payload.iter().find(|(p, _)| p.path == t).map(|(_, d)| d.clone()).unwrap_or_default(),
+                    Kind::Link(t) => payload
+                        .iter()
+                        .find(|(p, _)| p.path == t)
+                        .map(|(_, d)| d.clone())
+                        .unwrap_or_default(),
                     _ => data.clone(),
                 };
                 let mut sum = hex::encode(Md5::digest(&bytes));
@@ -349,14 +477,25 @@ fn build_package(s: &Spec, seed: u64) -> Result<Vec<u8>> {
     let mut meta: Vec<(&str, Vec<u8>)> = vec![
         ("+CONTENTS", contents.into_bytes()),
         ("+COMMENT", format!("{}\n", s.comment).into_bytes()),
-        ("+DESC", format!("{}.\n\nA small stand-in generated by mkimage's test kit.\n", s.comment).into_bytes()),
+        (
+            "+DESC",
+            format!(
+                "{}.\n\nA small stand-in generated by mkimage's test kit.\n",
+                s.comment
+            )
+            .into_bytes(),
+        ),
     ];
     if let Some(script) = install_script(s) {
         meta.push(("+INSTALL", script.into_bytes()));
     }
     meta.push((
         "+BUILD_VERSION",
-        format!("pkgsrc/{}/Makefile:\t$NetBSD: Makefile,v 1.1 2024/12/01 00:00:00 pkgsrc Exp $\n", s.pkgpath).into_bytes(),
+        format!(
+            "pkgsrc/{}/Makefile:\t$NetBSD: Makefile,v 1.1 2024/12/01 00:00:00 pkgsrc Exp $\n",
+            s.pkgpath
+        )
+        .into_bytes(),
     ));
     meta.push(("+BUILD_INFO", build_info.into_bytes()));
     meta.push(("+SIZE_PKG", format!("{size_pkg}\n").into_bytes()));
@@ -443,5 +582,8 @@ pub fn generate(root: &Path, opts: &RepoOptions) -> Result<RepoInfo> {
     let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 6);
     xz.write_all(summary.as_bytes())?;
     std::fs::write(all.join("pkg_summary.xz"), xz.finish()?).context("writing pkg_summary.xz")?;
-    Ok(RepoInfo { all_dir: all, packages: names })
+    Ok(RepoInfo {
+        all_dir: all,
+        packages: names,
+    })
 }

@@ -301,15 +301,22 @@ fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
             }
             PlistEntry::PkgDep(d) => c.depends.push(d.to_string()),
             PlistEntry::Exec(cmd) => {
-                let (dir, file) = last_file.clone().map(|(_, a)| a).map_or_else(
-                    || (cwd.clone().unwrap_or_else(|| PREFIX.into()), String::new()),
-                    |a| (cwd.clone().unwrap_or_default(), a),
-                );
-                let base = file
+                // pkg_install's format_cmd: %D the @cwd, %F the last file as
+                // listed, %B the directory of %D/%F, %f its last component.
+                let dir = cwd.clone().unwrap_or_else(|| PREFIX.to_string());
+                let file = last_file
+                    .as_ref()
+                    .map(|(f, _)| f.clone())
+                    .unwrap_or_default();
+                let full = last_file
+                    .as_ref()
+                    .map(|(_, a)| a.clone())
+                    .unwrap_or_default();
+                let base = full
                     .rsplit_once('/')
                     .map(|(b, _)| b.to_string())
                     .unwrap_or_default();
-                let leaf = file.rsplit('/').next().unwrap_or("").to_string();
+                let leaf = full.rsplit('/').next().unwrap_or("").to_string();
                 c.execs.push(
                     cmd.to_string_lossy()
                         .replace("%D", &dir)
@@ -658,16 +665,16 @@ impl Installer {
         // The payload.
         let mut seen = 0usize;
         let mut installed_paths: BTreeSet<String> = BTreeSet::new();
+        // Archive member name → absolute path, for hard links.
+        let mut members: BTreeMap<String, String> = BTreeMap::new();
         let mut payload_err: Option<anyhow::Error> = None;
         read_package(reader, false, |_, item| {
-            if contents.ignored.contains(&item.path) {
+            let member = item.path.trim_start_matches("./").to_string();
+            if contents.ignored.contains(&member) || item.kind == PayloadKind::Dir {
                 return Ok(());
             }
-            if item.kind == PayloadKind::Dir {
-                return Ok(());
-            }
-            let Some(spec) = contents.files.get_mut(&item.path).and_then(|q| q.pop_front()) else {
-                bail!("{name}: archive member {} is not listed in +CONTENTS; package corrupt", item.path);
+            let Some(spec) = contents.files.get_mut(&member).and_then(|q| q.pop_front()) else {
+                bail!("{name}: archive member {member} is not listed in +CONTENTS; package corrupt");
             };
             seen += 1;
             let path = entry_path(&spec.abs)?;
@@ -700,15 +707,11 @@ impl Installer {
                 PayloadKind::File => Entry::file(path.clone(), mode, item.size, time),
                 PayloadKind::Symlink(t) => Entry::symlink(path.clone(), t.clone(), time),
                 PayloadKind::HardLink(t) => {
-                    let target = contents
-                        .files
-                        .values()
-                        .flatten()
-                        .find(|s| s.abs.ends_with(&format!("/{t}")))
-                        .map(|s| s.abs.clone())
-                        .or_else(|| installed_paths.iter().find(|a| a.ends_with(&format!("/{t}"))).cloned())
-                        .unwrap_or_else(|| prefixed(t));
-                    Entry::new(path.clone(), EntryKind::HardLink(entry_path(&target)?), mode, time)
+                    let t = t.trim_start_matches("./");
+                    let Some(target) = members.get(t) else {
+                        bail!("{name}: {} is a hard link to {t}, which the package has not installed before it", spec.abs);
+                    };
+                    Entry::new(path.clone(), EntryKind::HardLink(entry_path(target)?), mode, time)
                 }
                 PayloadKind::Dir => return Ok(()),
             };
@@ -740,6 +743,7 @@ impl Installer {
             }
             self.existing.insert(path);
             self.byfile.add_file(&spec.abs, name);
+            members.insert(member, spec.abs.clone());
             installed_paths.insert(spec.abs);
             Ok(())
         })
@@ -959,7 +963,7 @@ impl Installer {
 const RC_SCRIPT: &str = r#"#!/bin/sh
 #
 # PROVIDE: mkimage_deferred
-# REQUIRE: mountcritlocal
+# REQUIRE: DAEMON
 # BEFORE: LOGIN
 #
 # Written by mkimage: package install steps that could not be carried

@@ -3,7 +3,10 @@
 
 use mkimage::entry::{Entry, EntryKind, EntrySink, Timestamp};
 use mkimage::pkgsrc::Target;
-use mkimage::pkgsrc::install::{FinishReport, Installer, Owners, add_shells, verify_package_file};
+use mkimage::pkgsrc::install::{
+    Accounts as AccountsApi, FinishReport, Installer, Owners, add_shells, install_packages,
+    verify_package_file,
+};
 use mkimage::pkgsrc::install_script::AccountRequest;
 use mkimage::pkgsrc::resolve::{PlannedPackage, resolve};
 use mkimage::pkgsrc::summary::{decode_summary, parse_pkg_list, parse_summary};
@@ -89,6 +92,13 @@ impl Owners for Accounts {
     }
     fn gid(&self, group: &str) -> Option<u32> {
         self.groups.get(group).copied()
+    }
+}
+
+impl AccountsApi for Accounts {
+    fn apply(&mut self, request: &AccountRequest) -> anyhow::Result<()> {
+        self.apply(std::slice::from_ref(request));
+        Ok(())
     }
 }
 
@@ -616,4 +626,35 @@ fn installing_twice_gives_identical_images() {
     assert_eq!(a.image.entries, b.image.entries);
     let keys: BTreeSet<&String> = a.image.entries.keys().collect();
     assert!(keys.iter().all(|k| !k.starts_with('/')));
+}
+
+#[test]
+fn install_packages_drives_the_whole_plan_like_the_step_by_step_api() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let list = format!("{DEFAULT_LIST}dbus\n");
+    let step = install_list(&repo, &list, scratch.path()).unwrap();
+    let plan = resolve(&repo.records, &parse_pkg_list(&list)).unwrap();
+    let mut inst = Installer::new(
+        target(),
+        scratch.path(),
+        Timestamp::from_secs(1_700_000_000),
+    );
+    for p in ["etc", "usr", "var", "var/run"] {
+        inst.mark_existing(p);
+    }
+    let mut accounts = Accounts::base();
+    let mut image = Image::default();
+    let all = repo.all.clone();
+    let report = install_packages(
+        inst,
+        &plan,
+        |p| Ok(Box::new(std::fs::File::open(all.join(&p.file_name))?) as Box<dyn Read>),
+        &mut accounts,
+        &mut image,
+    )
+    .unwrap();
+    assert_eq!(report, step.report);
+    assert_eq!(image.entries, step.image.entries);
+    assert!(accounts.users.contains_key("messagebus"));
 }

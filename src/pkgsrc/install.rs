@@ -27,6 +27,47 @@ pub trait Owners {
     fn gid(&self, group: &str) -> Option<u32>;
 }
 
+/// The image's accounts, able to take the users and groups packages ask
+/// for (`+USERGROUP ADD`: groups first; a user whose group does not exist
+/// is not created). Implemented by the accounts module at merge time.
+pub trait Accounts: Owners {
+    fn apply(&mut self, request: &AccountRequest) -> Result<()>;
+}
+
+/// Install a whole plan in order: for each package, check the file against
+/// the summary, prepare, apply its account requests, install; then
+/// [`Installer::finish`]. `open` returns a fresh reader over a package's
+/// file each time it is called (the metadata and the payload are read in
+/// two passes).
+pub fn install_packages(
+    installer: Installer,
+    plan: &[PlannedPackage],
+    mut open: impl FnMut(&PlannedPackage) -> Result<Box<dyn Read>>,
+    accounts: &mut dyn Accounts,
+    sink: &mut dyn EntrySink,
+) -> Result<FinishReport> {
+    let mut installer = installer;
+    for pkg in plan {
+        verify_package_file(pkg, open(pkg)?)?;
+        let prepared = installer.prepare(pkg, open(pkg)?, accounts)?;
+        let groups = prepared
+            .account_requests
+            .iter()
+            .filter(|r| matches!(r, AccountRequest::Group { .. }));
+        let users = prepared
+            .account_requests
+            .iter()
+            .filter(|r| matches!(r, AccountRequest::User { .. }));
+        for req in groups.chain(users) {
+            accounts
+                .apply(req)
+                .with_context(|| format!("{}: adding {req:?}", pkg.pkgname))?;
+        }
+        installer.install(&prepared, open(pkg)?, sink, accounts)?;
+    }
+    installer.finish(sink)
+}
+
 /// A package whose metadata has been read and checked; its account
 /// requests must be applied before [`Installer::install`].
 #[derive(Debug, Clone)]

@@ -658,3 +658,37 @@ fn install_packages_drives_the_whole_plan_like_the_step_by_step_api() {
     assert_eq!(image.entries, step.image.entries);
     assert!(accounts.users.contains_key("messagebus"));
 }
+
+#[test]
+fn installer_refuses_a_conflicting_package_like_pkg_add() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    // Resolution would refuse this list; install each alone to reach the
+    // installer's own @pkgcfl check.
+    let curl = resolve(&repo.records, &["curl<8".to_string()]).unwrap();
+    let minimal = resolve(&repo.records, &["curl-minimal".to_string()]).unwrap();
+    let mut inst = Installer::new(target(), scratch.path(), Timestamp::from_secs(0));
+    let acc = Accounts::base();
+    let mut image = Image::default();
+    for p in curl.iter().chain(&minimal) {
+        let file = repo.all.join(&p.file_name);
+        let prepared = inst
+            .prepare(p, std::fs::File::open(&file).unwrap(), &acc)
+            .unwrap();
+        let r = inst.install(
+            &prepared,
+            std::fs::File::open(&file).unwrap(),
+            &mut image,
+            &acc,
+        );
+        if p.pkgname == "curl-minimal-8.0" {
+            let msg = format!("{:#}", r.unwrap_err());
+            assert!(
+                msg.contains("curl-minimal-8.0 conflicts with installed curl-7.88.1"),
+                "{msg}"
+            );
+        } else {
+            r.unwrap();
+        }
+    }
+}

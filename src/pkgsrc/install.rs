@@ -269,6 +269,7 @@ struct Contents {
     ignored: BTreeSet<String>,
     pkgdirs: Vec<String>,
     depends: Vec<String>,
+    conflicts: Vec<String>,
     execs: Vec<String>,
     count: usize,
 }
@@ -280,6 +281,7 @@ fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
         ignored: BTreeSet::new(),
         pkgdirs: Vec::new(),
         depends: Vec::new(),
+        conflicts: Vec::new(),
         execs: Vec::new(),
         count: 0,
     };
@@ -341,6 +343,7 @@ fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
                 c.pkgdirs.push(format!("{dir}/{}", d.to_string_lossy()));
             }
             PlistEntry::PkgDep(d) => c.depends.push(d.to_string()),
+            PlistEntry::PkgCfl(d) => c.conflicts.push(d.to_string()),
             PlistEntry::Exec(cmd) => {
                 // pkg_install's format_cmd: %D the @cwd, %F the last file as
                 // listed, %B the directory of %D/%F, %f its last component.
@@ -420,6 +423,8 @@ pub struct Installer {
     byfile: ByFile,
     /// pkgname → `@pkgdep` patterns, in install order.
     installed: Vec<(String, Vec<String>)>,
+    /// pkgname → `@pkgcfl` patterns of installed packages.
+    conflicts: Vec<(String, Vec<String>)>,
     shells: Vec<String>,
     deferred: Vec<DeferredItem>,
 }
@@ -435,6 +440,7 @@ impl Installer {
             existing: BTreeSet::new(),
             byfile: ByFile::default(),
             installed: Vec::new(),
+            conflicts: Vec::new(),
             shells: Vec::new(),
             deferred: Vec::new(),
         }
@@ -602,6 +608,7 @@ impl Installer {
         let name = plan.pkgname.as_str();
         let (_, mut contents) =
             parse_contents(name, plan.meta.get("+CONTENTS").unwrap_or_default())?;
+        self.check_conflicts(name, &contents.conflicts)?;
         let script = &plan.script;
         let uid_of = |user: &str, what: &str| {
             owners.uid(user).with_context(|| {
@@ -903,6 +910,34 @@ impl Installer {
         }
         self.installed
             .push((name.to_string(), std::mem::take(&mut contents.depends)));
+        self.conflicts
+            .push((name.to_string(), std::mem::take(&mut contents.conflicts)));
+        Ok(())
+    }
+
+    /// What `pkg_add` refuses: another version of the same package, a
+    /// `@pkgcfl` of the new package matching an installed one, or the
+    /// reverse.
+    fn check_conflicts(&self, name: &str, own: &[String]) -> Result<()> {
+        let base = pkgsrc::pkgname::pkgbase(name);
+        for (other, _) in &self.installed {
+            if pkgsrc::pkgname::pkgbase(other) == base {
+                bail!("{name}: a different version of {base} is already installed ({other})");
+            }
+        }
+        for pat in own {
+            let Ok(p) = Pattern::new(pat) else { continue };
+            if let Some((other, _)) = self.installed.iter().find(|(o, _)| p.matches(o)) {
+                bail!("{name} conflicts with installed {other} (@pkgcfl {pat})");
+            }
+        }
+        for (other, pats) in &self.conflicts {
+            for pat in pats {
+                if Pattern::new(pat).is_ok_and(|p| p.matches(name)) {
+                    bail!("installed {other} conflicts with {name} (@pkgcfl {pat})");
+                }
+            }
+        }
         Ok(())
     }
 

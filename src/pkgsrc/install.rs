@@ -47,7 +47,13 @@ pub fn install_packages(
     sink: &mut dyn EntrySink,
 ) -> Result<FinishReport> {
     let mut installer = installer;
+    let task = crate::progress::Task::new("installing packages", Some(plan.len() as u64), false);
     for pkg in plan {
+        crate::progress::debug(format!(
+            "installing {}{}",
+            pkg.pkgname,
+            if pkg.automatic { " (dependency)" } else { "" }
+        ));
         verify_package_file(pkg, open(pkg)?)?;
         let prepared = installer.prepare(pkg, open(pkg)?, accounts)?;
         let groups = prepared
@@ -64,8 +70,20 @@ pub fn install_packages(
                 .with_context(|| format!("{}: adding {req:?}", pkg.pkgname))?;
         }
         installer.install(&prepared, open(pkg)?, sink, accounts)?;
+        if let Some(msg) = prepared.meta.text("+DISPLAY") {
+            crate::progress::info(format!("{}: {}", pkg.pkgname, msg.trim_end()));
+        }
+        task.inc(1);
     }
-    installer.finish(sink)
+    let report = installer.finish(sink)?;
+    for d in &report.deferred {
+        crate::progress::warn(format!(
+            "{}: the {} part of its install ({}) needs the running system; it will run once at first boot",
+            d.package, d.part.template, d.part.stage
+        ));
+    }
+    task.finish(format!("{} packages installed", plan.len()));
+    Ok(report)
 }
 
 /// A package whose metadata has been read and checked; its account

@@ -13,6 +13,7 @@ pub mod db185;
 pub mod disk;
 pub mod entry;
 pub mod mtree;
+pub mod pkgsrc;
 pub mod progress;
 pub mod recipe;
 pub mod size;

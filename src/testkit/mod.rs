@@ -7,3 +7,4 @@ pub mod efi;
 pub mod mirror;
 pub mod ovmf;
 pub mod server;
+pub mod pkgrepo;

@@ -1,0 +1,66 @@
+//! pkgsrc binary packages installed at image build time, the way `pkg_add`
+//! would install them, but into an [`crate::entry::EntrySink`] instead of
+//! a running system: repository index (`pkg_summary`) and dependency
+//! resolution, package archives, `+INSTALL` data lines carried out
+//! natively, the pkgdb (`/usr/pkg/pkgdb`, `pkgdb.byfile.db`) and the
+//! configuration files pkgin and sudo need.
+//!
+//! Flow for one image (the caller owns fetching and the accounts files):
+//! 1. [`summary::decode_summary`] + [`summary::parse_summary`], then
+//!    [`resolve::resolve`] with the package list ([`summary::parse_pkg_list`]);
+//! 2. for each [`resolve::PlannedPackage`] in order: [`install::verify_package_file`],
+//!    [`install::Installer::prepare`] (reads only the `+` metadata; returns
+//!    the [`install_script::AccountRequest`]s), apply the account requests,
+//!    then [`install::Installer::install`] (payload + pkgdb directory);
+//! 3. [`install::Installer::finish`] (`+REQUIRED_BY`, `pkgdb.byfile.db`,
+//!    refcounts, deferred scripts, `/etc/pkg_install.conf`) and the
+//!    [`conf`] files.
+
+pub mod archive;
+pub mod conf;
+pub mod install;
+pub mod install_script;
+pub mod pkgdb;
+pub mod resolve;
+pub mod summary;
+
+/// Where pkgsrc packages for NetBSD live (`LOCALBASE`).
+pub const PREFIX: &str = "/usr/pkg";
+/// The package database on NetBSD 10 (`PKG_DBDIR`), absolute.
+pub const PKG_DBDIR: &str = "/usr/pkg/pkgdb";
+
+/// The platform packages must have been built for (`+BUILD_INFO`'s OPSYS,
+/// MACHINE_ARCH, OS_VERSION), e.g. NetBSD / x86_64 / 10.1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub opsys: String,
+    pub machine_arch: String,
+    pub os_version: String,
+}
+
+impl Target {
+    pub fn new(opsys: &str, machine_arch: &str, os_version: &str) -> Self {
+        Target {
+            opsys: opsys.to_string(),
+            machine_arch: machine_arch.to_string(),
+            os_version: os_version.to_string(),
+        }
+    }
+}
+
+/// Turn an absolute path of the target (`/usr/pkg/bin/sudo`) into the
+/// normalised [`crate::entry::Entry::path`] form (`usr/pkg/bin/sudo`),
+/// refusing `..`, `.` and empty components.
+pub fn entry_path(abs: &str) -> anyhow::Result<String> {
+    let mut parts = Vec::new();
+    for c in abs.split('/') {
+        match c {
+            "" | "." => continue,
+            ".." => {
+                anyhow::bail!("path {abs:?} contains '..'; refusing to install outside the prefix")
+            }
+            c => parts.push(c),
+        }
+    }
+    Ok(parts.join("/"))
+}

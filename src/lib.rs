@@ -9,4 +9,6 @@ pub mod commands;
 pub mod disk;
 pub mod entry;
 pub mod progress;
+pub mod publish;
+pub mod run;
 pub mod testkit;

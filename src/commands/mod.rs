@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 mod completions;
+mod publish;
+mod run;
 
 /// A subcommand that is not built yet: reported with exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +27,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ls { .. } => Err(NotImplemented("ls").into()),
         Command::Cat { .. } => Err(NotImplemented("cat").into()),
         Command::Fetch { .. } => Err(NotImplemented("fetch").into()),
-        Command::Publish(_) => Err(NotImplemented("publish").into()),
+        Command::Publish(args) => publish::run(args),
         Command::Cache { .. } => Err(NotImplemented("cache").into()),
-        Command::Run(_) => Err(NotImplemented("run").into()),
+        Command::Run(args) => run::run(args),
     }
 }
 

@@ -236,7 +236,7 @@ fn an_older_release_does_not_move_latest_back() {
 /// Start a publish that pauses after its first megabyte and wait until its
 /// temporary exists.
 fn paused_publish(image: &Path, images: &Path) -> (std::process::Child, PathBuf) {
-    let child = publish_cmd(image, images, "10.1", &[])
+    let mut child = publish_cmd(image, images, "10.1", &[])
         .env("MKIMAGE_TEST_PUBLISH_PAUSE_MS", "30000")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -253,7 +253,11 @@ fn paused_publish(image: &Path, images: &Path) -> (std::process::Child, PathBuf)
                 return (child, t.clone());
             }
         }
-        assert!(Instant::now() < deadline, "no temporary appeared");
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no temporary appeared");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }

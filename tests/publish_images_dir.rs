@@ -234,7 +234,8 @@ fn an_older_release_does_not_move_latest_back() {
 }
 
 /// Start a publish that pauses after its first megabyte and wait until its
-/// temporary exists.
+/// temporary exists. The caller kills and reaps the child.
+#[allow(clippy::zombie_processes)]
 fn paused_publish(image: &Path, images: &Path) -> (std::process::Child, PathBuf) {
     let mut child = publish_cmd(image, images, "10.1", &[])
         .env("MKIMAGE_TEST_PUBLISH_PAUSE_MS", "30000")

@@ -217,6 +217,9 @@ pub struct PublishArgs {
     /// A build manifest (JSON) to publish beside the image.
     #[arg(long)]
     pub manifest: Option<PathBuf>,
+    /// The release's `functions` file (shell functions the service sources) to install.
+    #[arg(long, value_name = "FILE")]
+    pub functions: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

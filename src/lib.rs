@@ -22,4 +22,6 @@ pub mod fetch;
 pub mod source;
 pub mod os;
 pub mod sshkeys;
+pub mod publish;
+pub mod run;
 pub mod testkit;

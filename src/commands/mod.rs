@@ -12,6 +12,8 @@ pub mod image;
 pub mod ls;
 mod makefs;
 mod verify;
+mod publish;
+mod run;
 
 /// A subcommand that is not built yet: reported with exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Publish(_) => Err(NotImplemented("publish").into()),
         Command::Cache { action, cache_dir } => cache::run(action, cache_dir),
         Command::Run(_) => Err(NotImplemented("run").into()),
+        Command::Publish(args) => publish::run(args),
+        Command::Cache { .. } => Err(NotImplemented("cache").into()),
+        Command::Run(args) => run::run(args),
     }
 }
 

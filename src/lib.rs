@@ -4,24 +4,24 @@
 //! (archives, packages, generated files) as [`entry::Entry`] streams → FFS
 //! writer → partition window → [`disk::BlockDevice`] (raw or qcow2).
 
-pub mod build;
 pub mod accounts;
 pub mod boot;
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod db185;
 pub mod disk;
 pub mod entry;
+pub mod fetch;
+pub mod fs;
 pub mod mtree;
+pub mod os;
 pub mod pkgsrc;
 pub mod progress;
-pub mod recipe;
-pub mod size;
-pub mod fs;
-pub mod fetch;
-pub mod source;
-pub mod os;
-pub mod sshkeys;
 pub mod publish;
+pub mod recipe;
 pub mod run;
+pub mod size;
+pub mod source;
+pub mod sshkeys;
 pub mod testkit;

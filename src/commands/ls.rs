@@ -62,11 +62,7 @@ fn time_string(secs: i64) -> String {
     }
 }
 
-fn line<D: crate::disk::BlockDevice>(
-    r: &mut FfsReader<D>,
-    st: &Stat,
-    name: &str,
-) -> String {
+fn line<D: crate::disk::BlockDevice>(r: &mut FfsReader<D>, st: &Stat, name: &str) -> String {
     let size = match st.mode & IFMT {
         IFCHR | IFBLK => format!("{:#x}", st.rdev),
         _ => st.size.to_string(),

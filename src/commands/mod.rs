@@ -5,15 +5,15 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
-mod cat;
 mod cache;
+mod cat;
 mod completions;
 pub mod image;
 pub mod ls;
 mod makefs;
-mod verify;
 mod publish;
 mod run;
+mod verify;
 
 /// A subcommand that is not built yet: reported with exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -33,11 +33,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ls { image, path } => ls::run(&image, &path),
         Command::Cat { image, path } => cat::run(&image, &path),
         Command::Fetch { .. } => Err(NotImplemented("fetch").into()),
-        Command::Publish(_) => Err(NotImplemented("publish").into()),
-        Command::Cache { action, cache_dir } => cache::run(action, cache_dir),
-        Command::Run(_) => Err(NotImplemented("run").into()),
         Command::Publish(args) => publish::run(args),
-        Command::Cache { .. } => Err(NotImplemented("cache").into()),
+        Command::Cache { action, cache_dir } => cache::run(action, cache_dir),
         Command::Run(args) => run::run(args),
     }
 }

@@ -6,5 +6,5 @@
 pub mod efi;
 pub mod mirror;
 pub mod ovmf;
-pub mod server;
 pub mod pkgrepo;
+pub mod server;

@@ -214,6 +214,13 @@ pub fn resolv_conf(cfg: &NetbsdConfig) -> Result<String> {
 /// `/boot.cfg` (boot.cfg(5)): console first so the menu shows on it, the
 /// usual menu (each entry loads the saved random seed), the default entry
 /// and the timeout.
+///
+/// The console is written `consdev=com0,<speed>`: the BIOS loader
+/// (`sys/arch/i386/stand/boot/boot2.c` 1.79, `command_consdev`) takes the
+/// speed into `bp_conspeed`; the UEFI loader would fall back to 9600 baud
+/// without it (`eficons.c`, `default_comspeed`). The 2018 efiboot parser
+/// mishandles a single comma (it dereferences `sep2` unchecked) and then
+/// rejects the setting; newer ones accept it.
 pub fn boot_cfg(cfg: &NetbsdConfig) -> String {
     let mut out = String::new();
     match cfg.console {

@@ -12,12 +12,13 @@
 //! `etc/master.passwd` and `etc/group` numbers by default.
 //!
 //! Coverage: the MI part of `all)` that matters on a virtual machine and
-//! the amd64 `all_md` devices for disks, terminals, wscons, PCI, audio and
-//! sysmon, nvme, Xen. Left out (hardware a QEMU guest does not have, or
-//! obsolete): floppy, tape, SCSI changer/scanner, parallel ports, RAID
-//! controller control nodes, USB, bktr, Cyclades, ISDN, MIDI, IrDA, GPIO,
-//! DRM, video, DVB, firewire, flash, efi. `MAKEDEV` itself stays in `/dev` (it comes
-//! from the `etc` set) for anything else.
+//! the amd64 `all_md` devices for disks (wd, sd, ld, cd, nvme, xbd),
+//! serial ports, wscons, PCI, audio and sysmon. Left out (hardware a QEMU
+//! guest does not have, or obsolete): floppy, tape, SCSI changer and
+//! scanner, parallel ports, RAID-controller control nodes, USB, bktr,
+//! Cyclades, ISDN, MIDI, IrDA, GPIO, DRM, video, DVB, firewire, flash,
+//! efi. `MAKEDEV` itself stays in `/dev` (it comes from the `etc` set) for
+//! anything else.
 
 use anyhow::{Result, anyhow};
 

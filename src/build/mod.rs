@@ -5,3 +5,4 @@
 pub mod capture;
 pub mod request;
 pub mod seed;
+pub mod users;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
 fn write(pairs: &Pairs, order: ByteOrder) -> Vec<u8> {
-    let mut w = HashWriter::new(HashParams::pwd_mkdb(order)).unwrap();
+    let mut w = HashWriter::new(HashParams::new(4096, 32, 256, order)).unwrap();
     for (k, d) in pairs {
         w.insert(k, d).unwrap();
     }
@@ -176,7 +176,7 @@ fn same_pairs_give_the_same_bytes() {
 
 #[test]
 fn duplicate_and_empty_keys_are_refused() {
-    let mut w = HashWriter::new(HashParams::pwd_mkdb(ByteOrder::Little)).unwrap();
+    let mut w = HashWriter::new(HashParams::new(4096, 32, 256, ByteOrder::Little)).unwrap();
     w.insert(b"a", b"1").unwrap();
     assert!(w.insert(b"a", b"2").is_err());
     assert!(!w.insert_new(b"a", b"3").unwrap());

@@ -248,3 +248,34 @@ fn same_accounts_give_the_same_database_bytes() {
         netbsd::pwd_dbs(&acc, ByteOrder::Little).unwrap()
     );
 }
+
+#[test]
+fn account_files_come_with_the_modes_pwd_mkdb_leaves() {
+    let mut acc = Accounts::parse(MASTER, GROUP).unwrap();
+    acc.add_user(User::new(
+        "build",
+        1000,
+        100,
+        "Build user",
+        "/home/build",
+        "/bin/sh",
+    ))
+    .unwrap();
+    let files = mkimage::accounts::account_files(&acc, netbsd::pwd_dbs, ByteOrder::Little).unwrap();
+    let got: Vec<(&str, u32)> = files.iter().map(|(f, _)| (f.path, f.mode)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("etc/master.passwd", 0o600),
+            ("etc/passwd", 0o644),
+            ("etc/group", 0o644),
+            ("etc/pwd.db", 0o644),
+            ("etc/spwd.db", 0o600),
+        ]
+    );
+    assert!(files.iter().all(|(f, _)| f.uid == 0 && f.gid == 0));
+    assert_eq!(files[0].1, acc.master_passwd().into_bytes());
+    let (pwd, spwd) = netbsd::pwd_dbs(&acc, ByteOrder::Little).unwrap();
+    assert_eq!(files[3].1, pwd);
+    assert_eq!(files[4].1, spwd);
+}

@@ -6,9 +6,9 @@
 //! `name\0 passwd\0 uid gid change class\0 gecos\0 dir\0 shell\0 expire
 //! fields`, all numbers 32 bits.
 
-use super::{KEYBYNAME, KEYBYNUM, KEYBYUID, check_entry, push_str};
+use super::{KEYBYNAME, KEYBYNUM, KEYBYUID, check_entry, push_str, pwd_mkdb_params};
 use crate::accounts::{Accounts, AccountsError, ByteOrder, MASTER_PASSWD_NAME, User};
-use crate::db185::hash::{HashParams, HashWriter};
+use crate::db185::hash::HashWriter;
 
 /// `_PWD_VERSION_KEY` in `<pwd.h>` (stored without a NUL).
 pub const VERSION_KEY: &[u8] = b"\xffVERSION";
@@ -72,8 +72,8 @@ pub fn record(u: &User, passwd: &str, order: ByteOrder) -> Vec<u8> {
 /// `(pwd.db, spwd.db)` for `acc`; `order` is the hash file's byte order
 /// (FreeBSD's default is the host's: little-endian on amd64).
 pub fn pwd_dbs(acc: &Accounts, order: ByteOrder) -> Result<(Vec<u8>, Vec<u8>), AccountsError> {
-    let mut public = HashWriter::new(HashParams::pwd_mkdb(order))?;
-    let mut secure = HashWriter::new(HashParams::pwd_mkdb(order))?;
+    let mut public = HashWriter::new(pwd_mkdb_params(order))?;
+    let mut secure = HashWriter::new(pwd_mkdb_params(order))?;
     for w in [&mut public, &mut secure] {
         w.insert(VERSION_KEY, &[CURRENT_VERSION])?;
     }

@@ -6,7 +6,37 @@
 pub mod freebsd;
 pub mod netbsd;
 
-use super::{AccountsError, MASTER_PASSWD_NAME, User};
+use super::{
+    Accounts, AccountsError, ByteOrder, FileSpec, GROUP, MASTER_PASSWD, MASTER_PASSWD_NAME, PASSWD,
+    PWD_DB, SPWD_DB, User,
+};
+use crate::db185::hash::HashParams;
+
+/// `openinfo` in `pwd_mkdb.c`: bsize 4096, ffactor 32, nelem 256.
+pub fn pwd_mkdb_params(order: ByteOrder) -> HashParams {
+    HashParams::new(4096, 32, 256, order)
+}
+
+/// A `(pwd.db, spwd.db)` encoder: [`netbsd::pwd_dbs`] or [`freebsd::pwd_dbs`].
+pub type Encoder = fn(&Accounts, ByteOrder) -> Result<(Vec<u8>, Vec<u8>), AccountsError>;
+
+/// Everything `pwd_mkdb -p` leaves in `/etc` plus `group`: each file's
+/// place, mode and owner with its contents, in a fixed order
+/// (master.passwd, passwd, group, pwd.db, spwd.db).
+pub fn account_files(
+    acc: &Accounts,
+    encoder: Encoder,
+    order: ByteOrder,
+) -> Result<Vec<(FileSpec, Vec<u8>)>, AccountsError> {
+    let (pwd, spwd) = encoder(acc, order)?;
+    Ok(vec![
+        (MASTER_PASSWD, acc.master_passwd().into_bytes()),
+        (PASSWD, acc.passwd().into_bytes()),
+        (GROUP, acc.group().into_bytes()),
+        (PWD_DB, pwd),
+        (SPWD_DB, spwd),
+    ])
+}
 
 /// `LINE_MAX`: `pwd_mkdb` reads lines into a buffer of this size, so a line
 /// (without its newline) may be at most `LINE_MAX - 2` bytes.

@@ -6,9 +6,9 @@
 //! shell\0 expire:i64 flags:u32` (`putdbents`), read back by libc's
 //! `_pw_getkey` natively — so the byte order must be the target's.
 
-use super::{KEYBYNAME, KEYBYNUM, KEYBYUID, check_entry, push_str};
+use super::{KEYBYNAME, KEYBYNUM, KEYBYUID, check_entry, push_str, pwd_mkdb_params};
 use crate::accounts::{Accounts, AccountsError, ByteOrder, MASTER_PASSWD_NAME, User};
-use crate::db185::hash::{HashParams, HashWriter};
+use crate::db185::hash::HashWriter;
 
 /// The version `pwd_mkdb` writes for a new root (`getversion` returns 1
 /// when there is no database yet under `-d`; `-V 1`).
@@ -57,8 +57,8 @@ pub fn pwd_dbs(acc: &Accounts, order: ByteOrder) -> Result<(Vec<u8>, Vec<u8>), A
             msg: "NetBSD's pwd_mkdb accepts no comment or blank lines; remove it".into(),
         });
     }
-    let mut public = HashWriter::new(HashParams::pwd_mkdb(order))?;
-    let mut secure = HashWriter::new(HashParams::pwd_mkdb(order))?;
+    let mut public = HashWriter::new(pwd_mkdb_params(order))?;
+    let mut secure = HashWriter::new(pwd_mkdb_params(order))?;
     for w in [&mut public, &mut secure] {
         w.insert(VERSION_KEY, &order.u32_bytes(DB_VERSION))?;
     }

@@ -279,3 +279,44 @@ fn account_files_come_with_the_modes_pwd_mkdb_leaves() {
     assert_eq!(files[3].1, pwd);
     assert_eq!(files[4].1, spwd);
 }
+
+#[test]
+fn db_dump185_lists_every_key_of_the_netbsd_database() {
+    let mut acc = Accounts::parse(MASTER, GROUP).unwrap();
+    acc.add_user(User::new(
+        "build",
+        1000,
+        100,
+        "Build user",
+        "/home/build",
+        "/bin/sh",
+    ))
+    .unwrap();
+    let (_dir, p, _s) = write_dbs(&acc, ByteOrder::Little);
+    let out = std::process::Command::new("db_dump185")
+        .arg("-p")
+        .arg(&p)
+        .output()
+        .expect("db_dump185 (libdb1-compat) is needed: run scripts/setup");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("type=hash") && text.contains("db_lorder=1234"),
+        "{text}"
+    );
+    assert!(text.contains("HEADER=END"));
+    // Printable keys are printed as they are; the by-name key of build:
+    assert!(text.lines().any(|l| l.trim() == "1build"), "{text}");
+    let body: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "HEADER=END")
+        .skip(1)
+        .filter(|l| *l != "DATA=END")
+        .collect();
+    // VERSION + 7 names + 7 positions + 6 distinct uids (toor shares 0).
+    assert_eq!(body.len(), 2 * (1 + 7 + 7 + 6));
+}

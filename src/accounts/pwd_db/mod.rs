@@ -75,3 +75,52 @@ fn check_entry(line: usize, u: &User, max_name: usize, os: &str) -> Result<(), A
     }
     Ok(())
 }
+
+/// Reads a record field by field; every step checked.
+struct Fields<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Fields { data, at: 0 }
+    }
+
+    fn str(&mut self) -> Result<String, AccountsError> {
+        let rest = self.data.get(self.at..).unwrap_or_default();
+        let end = rest
+            .iter()
+            .position(|&c| c == 0)
+            .ok_or_else(|| bad("a string has no NUL"))?;
+        let s = std::str::from_utf8(&rest[..end]).map_err(|_| bad("a string is not UTF-8"))?;
+        self.at += end + 1;
+        Ok(s.to_string())
+    }
+
+    fn bytes<const N: usize>(&mut self) -> Result<[u8; N], AccountsError> {
+        let b = self
+            .data
+            .get(self.at..self.at + N)
+            .ok_or_else(|| bad("the record is cut short"))?;
+        self.at += N;
+        let mut out = [0u8; N];
+        out.copy_from_slice(b);
+        Ok(out)
+    }
+
+    fn end(&self) -> Result<(), AccountsError> {
+        if self.at == self.data.len() {
+            Ok(())
+        } else {
+            Err(bad("the record has trailing bytes"))
+        }
+    }
+}
+
+fn bad(msg: &str) -> AccountsError {
+    AccountsError::Invalid {
+        what: "password database record",
+        msg: msg.into(),
+    }
+}

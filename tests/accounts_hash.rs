@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
 fn write(pairs: &Pairs, order: ByteOrder) -> Vec<u8> {
-    let mut w = HashWriter::new(HashParams::pwd_mkdb(order)).unwrap();
+    let mut w = HashWriter::new(HashParams::new(4096, 32, 256, order)).unwrap();
     for (k, d) in pairs {
         w.insert(k, d).unwrap();
     }
@@ -176,7 +176,7 @@ fn same_pairs_give_the_same_bytes() {
 
 #[test]
 fn duplicate_and_empty_keys_are_refused() {
-    let mut w = HashWriter::new(HashParams::pwd_mkdb(ByteOrder::Little)).unwrap();
+    let mut w = HashWriter::new(HashParams::new(4096, 32, 256, ByteOrder::Little)).unwrap();
     w.insert(b"a", b"1").unwrap();
     assert!(w.insert(b"a", b"2").is_err());
     assert!(!w.insert_new(b"a", b"3").unwrap());
@@ -214,6 +214,76 @@ fn corrupt_files_give_errors_not_panics() {
             let _ = f.pairs();
             let _ = f.get(b"1user00001");
             let _ = f.get(b"big");
+        }
+    }
+}
+
+#[test]
+fn pairs_at_every_page_boundary_size_are_found_by_libdb1() {
+    // Sizes around "fits on a page" (4096 - 6 - 8 bytes of slots) and
+    // around the __big_insert hacks that keep FREESPACE non-zero.
+    let mut pairs: Pairs = Vec::new();
+    for dlen in 4060..4100usize {
+        for klen in 1..=3usize {
+            let key = format!("{}{dlen}", "k".repeat(klen)).into_bytes();
+            pairs.push((key, vec![(dlen % 251) as u8; dlen]));
+        }
+    }
+    for klen in 4070..4100usize {
+        for dlen in 0..=3usize {
+            let mut key = vec![b'K'; klen];
+            key.extend_from_slice(format!("/{dlen}").as_bytes());
+            pairs.push((key, vec![b'd'; dlen]));
+        }
+    }
+    for order in [ByteOrder::Little, ByteOrder::Big] {
+        check_everywhere(&write(&pairs, order), &pairs);
+    }
+}
+
+#[test]
+fn small_pages_of_256_bytes_with_a_two_page_header_are_read_by_libdb1() {
+    let pairs: Pairs = (0..400)
+        .map(|i| (format!("key{i}").into_bytes(), vec![b'v'; i % 300]))
+        .collect();
+    let mut w = HashWriter::new(HashParams::new(256, 8, 1, ByteOrder::Big)).unwrap();
+    for (k, d) in &pairs {
+        w.insert(k, d).unwrap();
+    }
+    let bytes = w.finish().unwrap();
+    let f = HashFile::parse(bytes.clone()).unwrap();
+    assert_eq!((f.header().bsize, f.header().hdrpages), (256, 2));
+    check_everywhere(&bytes, &pairs);
+}
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+        #[test]
+        fn any_pairs_read_back_through_our_reader(
+            sizes in proptest::collection::vec((1usize..6000, 0usize..9000), 1..40),
+            bshift in 8u32..=13,
+            big_endian in any::<bool>(),
+        ) {
+            let order = if big_endian { ByteOrder::Big } else { ByteOrder::Little };
+            let mut w = HashWriter::new(HashParams::new(1 << bshift, 16, 1, order)).unwrap();
+            let mut want = BTreeMap::new();
+            for (i, (k, d)) in sizes.iter().enumerate() {
+                let mut key = format!("{i}:").into_bytes();
+                key.resize(*k + key.len(), (i % 200) as u8 + 1);
+                let data = vec![(i % 97) as u8; *d];
+                w.insert(&key, &data).unwrap();
+                want.insert(key, data);
+            }
+            let f = HashFile::parse(w.finish().unwrap()).unwrap();
+            for (k, d) in &want {
+                prop_assert_eq!(f.get(k).unwrap(), Some(d.clone()));
+            }
+            let listed: BTreeMap<_, _> = f.pairs().unwrap().into_iter().collect();
+            prop_assert!(listed == want);
         }
     }
 }

@@ -248,3 +248,75 @@ fn same_accounts_give_the_same_database_bytes() {
         netbsd::pwd_dbs(&acc, ByteOrder::Little).unwrap()
     );
 }
+
+#[test]
+fn account_files_come_with_the_modes_pwd_mkdb_leaves() {
+    let mut acc = Accounts::parse(MASTER, GROUP).unwrap();
+    acc.add_user(User::new(
+        "build",
+        1000,
+        100,
+        "Build user",
+        "/home/build",
+        "/bin/sh",
+    ))
+    .unwrap();
+    let files = mkimage::accounts::account_files(&acc, netbsd::pwd_dbs, ByteOrder::Little).unwrap();
+    let got: Vec<(&str, u32)> = files.iter().map(|(f, _)| (f.path, f.mode)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("etc/master.passwd", 0o600),
+            ("etc/passwd", 0o644),
+            ("etc/group", 0o644),
+            ("etc/pwd.db", 0o644),
+            ("etc/spwd.db", 0o600),
+        ]
+    );
+    assert!(files.iter().all(|(f, _)| f.uid == 0 && f.gid == 0));
+    assert_eq!(files[0].1, acc.master_passwd().into_bytes());
+    let (pwd, spwd) = netbsd::pwd_dbs(&acc, ByteOrder::Little).unwrap();
+    assert_eq!(files[3].1, pwd);
+    assert_eq!(files[4].1, spwd);
+}
+
+#[test]
+fn db_dump185_lists_every_key_of_the_netbsd_database() {
+    let mut acc = Accounts::parse(MASTER, GROUP).unwrap();
+    acc.add_user(User::new(
+        "build",
+        1000,
+        100,
+        "Build user",
+        "/home/build",
+        "/bin/sh",
+    ))
+    .unwrap();
+    let (_dir, p, _s) = write_dbs(&acc, ByteOrder::Little);
+    let out = std::process::Command::new("db_dump185")
+        .arg("-p")
+        .arg(&p)
+        .output()
+        .expect("db_dump185 (libdb1-compat) is needed: run scripts/setup");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("type=hash") && text.contains("db_lorder=1234"),
+        "{text}"
+    );
+    assert!(text.contains("HEADER=END"));
+    // Printable keys are printed as they are; the by-name key of build:
+    assert!(text.lines().any(|l| l.trim() == "1build"), "{text}");
+    let body: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "HEADER=END")
+        .skip(1)
+        .filter(|l| *l != "DATA=END")
+        .collect();
+    // VERSION + 7 names + 7 positions + 6 distinct uids (toor shares 0).
+    assert_eq!(body.len(), 2 * (1 + 7 + 7 + 6));
+}

@@ -12,7 +12,7 @@ mod pwd_db;
 
 pub use group::Group;
 pub use passwd::User;
-pub use pwd_db::{freebsd, netbsd};
+pub use pwd_db::{Encoder, LINE_MAX, account_files, freebsd, netbsd, pwd_mkdb_params};
 
 pub use crate::db185::hash::ByteOrder;
 use crate::db185::hash::HashError;

@@ -6,9 +6,9 @@
 //! `name\0 passwd\0 uid gid change class\0 gecos\0 dir\0 shell\0 expire
 //! fields`, all numbers 32 bits.
 
-use super::{KEYBYNAME, KEYBYNUM, KEYBYUID, check_entry, push_str};
+use super::{KEYBYNAME, KEYBYNUM, KEYBYUID, check_entry, push_str, pwd_mkdb_params};
 use crate::accounts::{Accounts, AccountsError, ByteOrder, MASTER_PASSWD_NAME, User};
-use crate::db185::hash::{HashParams, HashWriter};
+use crate::db185::hash::HashWriter;
 
 /// `_PWD_VERSION_KEY` in `<pwd.h>` (stored without a NUL).
 pub const VERSION_KEY: &[u8] = b"\xffVERSION";
@@ -72,8 +72,8 @@ pub fn record(u: &User, passwd: &str, order: ByteOrder) -> Vec<u8> {
 /// `(pwd.db, spwd.db)` for `acc`; `order` is the hash file's byte order
 /// (FreeBSD's default is the host's: little-endian on amd64).
 pub fn pwd_dbs(acc: &Accounts, order: ByteOrder) -> Result<(Vec<u8>, Vec<u8>), AccountsError> {
-    let mut public = HashWriter::new(HashParams::pwd_mkdb(order))?;
-    let mut secure = HashWriter::new(HashParams::pwd_mkdb(order))?;
+    let mut public = HashWriter::new(pwd_mkdb_params(order))?;
+    let mut secure = HashWriter::new(pwd_mkdb_params(order))?;
     for w in [&mut public, &mut secure] {
         w.insert(VERSION_KEY, &[CURRENT_VERSION])?;
     }
@@ -96,4 +96,55 @@ pub fn pwd_dbs(acc: &Accounts, order: ByteOrder) -> Result<(Vec<u8>, Vec<u8>), A
         }
     }
     Ok((public.finish()?, secure.finish()?))
+}
+
+/// Decode a record; `order` is network order (big-endian) for version 4
+/// keys, the database's order for version 3 ones. Returns the user and
+/// its `pw_fields`.
+pub fn decode_record(data: &[u8], order: ByteOrder) -> Result<(User, u32), AccountsError> {
+    let mut f = super::Fields::new(data);
+    let (name, password) = (f.str()?, f.str()?);
+    let uid = order.read_u32(f.bytes()?);
+    let gid = order.read_u32(f.bytes()?);
+    let change = order.read_u32(f.bytes()?);
+    let (class, gecos, home, shell) = (f.str()?, f.str()?, f.str()?, f.str()?);
+    let expire = order.read_u32(f.bytes()?);
+    let fields = order.read_u32(f.bytes()?);
+    f.end()?;
+    let user = User {
+        name,
+        password,
+        uid,
+        gid,
+        class,
+        change: (fields & 1 << 4 != 0).then_some(i64::from(change as i32)),
+        expire: (fields & 1 << 9 != 0).then_some(i64::from(expire as i32)),
+        gecos,
+        home,
+        shell,
+    };
+    Ok((user, fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versioned_keys_and_records_decode() {
+        assert_eq!(versioned(b'1', 4), b'A');
+        assert_eq!(versioned(b'3', 3), b'3');
+        let u = User::new("build", 1000, 100, "Build user", "/home/build", "/bin/sh");
+        for order in [ByteOrder::Little, ByteOrder::Big] {
+            let rec = record(&u, "*", order);
+            let (d, fields) = decode_record(&rec, order).unwrap();
+            assert_eq!(d, u);
+            assert_eq!(fields, fields_of_build());
+        }
+    }
+
+    fn fields_of_build() -> u32 {
+        // name passwd uid gid change gecos dir shell expire; no class.
+        (1 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 9) as u32
+    }
 }

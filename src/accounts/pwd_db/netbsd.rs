@@ -6,9 +6,9 @@
 //! shell\0 expire:i64 flags:u32` (`putdbents`), read back by libc's
 //! `_pw_getkey` natively — so the byte order must be the target's.
 
-use super::{KEYBYNAME, KEYBYNUM, KEYBYUID, check_entry, push_str};
+use super::{KEYBYNAME, KEYBYNUM, KEYBYUID, check_entry, push_str, pwd_mkdb_params};
 use crate::accounts::{Accounts, AccountsError, ByteOrder, MASTER_PASSWD_NAME, User};
-use crate::db185::hash::{HashParams, HashWriter};
+use crate::db185::hash::HashWriter;
 
 /// The version `pwd_mkdb` writes for a new root (`getversion` returns 1
 /// when there is no database yet under `-d`; `-V 1`).
@@ -57,8 +57,8 @@ pub fn pwd_dbs(acc: &Accounts, order: ByteOrder) -> Result<(Vec<u8>, Vec<u8>), A
             msg: "NetBSD's pwd_mkdb accepts no comment or blank lines; remove it".into(),
         });
     }
-    let mut public = HashWriter::new(HashParams::pwd_mkdb(order))?;
-    let mut secure = HashWriter::new(HashParams::pwd_mkdb(order))?;
+    let mut public = HashWriter::new(pwd_mkdb_params(order))?;
+    let mut secure = HashWriter::new(pwd_mkdb_params(order))?;
     for w in [&mut public, &mut secure] {
         w.insert(VERSION_KEY, &order.u32_bytes(DB_VERSION))?;
     }
@@ -78,4 +78,53 @@ pub fn pwd_dbs(acc: &Accounts, order: ByteOrder) -> Result<(Vec<u8>, Vec<u8>), A
         }
     }
     Ok((public.finish()?, secure.finish()?))
+}
+
+/// Decode a version 1 record (as libc's `_pw_getkey` does) into the user
+/// and its `pw_scan` flags.
+pub fn decode_record(data: &[u8], order: ByteOrder) -> Result<(User, u32), AccountsError> {
+    let mut f = super::Fields::new(data);
+    let (name, password) = (f.str()?, f.str()?);
+    let uid = order.read_u32(f.bytes()?);
+    let gid = order.read_u32(f.bytes()?);
+    let change = order.read_u64(f.bytes()?) as i64;
+    let (class, gecos, home, shell) = (f.str()?, f.str()?, f.str()?, f.str()?);
+    let expire = order.read_u64(f.bytes()?) as i64;
+    let flags = order.read_u32(f.bytes()?);
+    f.end()?;
+    let user = User {
+        name,
+        password,
+        uid,
+        gid,
+        class,
+        change: (flags & PASSWORD_NOCHG == 0).then_some(change),
+        expire: (flags & PASSWORD_NOEXP == 0).then_some(expire),
+        gecos,
+        home,
+        shell,
+    };
+    Ok((user, flags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_decode_to_the_user_they_encode() {
+        let mut u = User::new("build", 1000, 100, "Build user", "/home/build", "/bin/sh");
+        u.password = "$6$x$y".into();
+        u.change = None;
+        u.expire = Some(-5);
+        for order in [ByteOrder::Little, ByteOrder::Big] {
+            let rec = record(&u, &u.password, order);
+            assert_eq!(
+                decode_record(&rec, order).unwrap(),
+                (u.clone(), PASSWORD_NOCHG)
+            );
+            assert!(decode_record(&rec[..rec.len() - 1], order).is_err());
+            assert!(decode_record(&[rec.clone(), vec![0]].concat(), order).is_err());
+        }
+    }
 }

@@ -1,9 +1,11 @@
-//! The DB 1.85 hash access method (NetBSD `lib/libc/db/hash/`): header,
-//! bucket and overflow pages, big key/data chains, the default hash function.
+//! The DB 1.85 hash access method (`lib/libc/db/hash/`: `hash.h`,
+//! `page.h`, `hash.c`, `hash_page.c`, `hash_bigkey.c`, `hash_func.c`,
+//! `hash_log2.c`): header, bucket and overflow pages, big key/data chains,
+//! the default hash function.
 //!
 //! [`HashWriter`] builds a complete table from a set of pairs in one pass
 //! (bucket count chosen up front, no incremental splitting), in a state that
-//! the real library can read and keep updating in place (`pwd_mkdb -u`).
+//! the real library can read and keep updating in place.
 //! [`HashFile`] reads any such file back, returning errors on corrupt input.
 
 mod header;

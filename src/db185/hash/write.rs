@@ -38,13 +38,11 @@ pub struct HashParams {
 }
 
 impl HashParams {
-    /// The `openinfo` of `pwd_mkdb` (NetBSD and FreeBSD): bsize 4096,
-    /// ffactor 32, nelem 256.
-    pub fn pwd_mkdb(order: ByteOrder) -> Self {
+    pub fn new(bsize: u32, ffactor: u32, nelem: u32, order: ByteOrder) -> Self {
         HashParams {
-            bsize: 4096,
-            ffactor: 32,
-            nelem: 256,
+            bsize,
+            ffactor,
+            nelem,
             order,
         }
     }

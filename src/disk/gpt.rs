@@ -333,3 +333,35 @@ pub fn read_partitions(dev: &mut dyn BlockDevice) -> Result<Vec<PartitionInfo>, 
 pub fn find_by_type(parts: &[PartitionInfo], type_guid: Uuid) -> Option<&PartitionInfo> {
     parts.iter().find(|p| p.type_guid == type_guid)
 }
+
+/// Check what a GPT disk must hold for firmware and `gpt`/`sgdisk` alike:
+/// a protective MBR (0xEE entry, 0x55AA), a valid primary table at LBA 1,
+/// a valid backup table at the last LBA, each pointing at the other, and
+/// both listing the same partitions.
+pub fn check_both_tables(dev: &mut dyn BlockDevice) -> Result<(), GptError> {
+    let mut mbr = [0u8; SECTOR as usize];
+    dev.read_at(&mut mbr, 0)?;
+    if mbr[510..512] != [0x55, 0xaa] {
+        return Err(GptError::Corrupt("protective MBR lacks the 0x55AA signature".into()));
+    }
+    if mbr[446 + 4] != 0xee {
+        return Err(GptError::Corrupt("MBR entry 1 is not the 0xEE protective entry".into()));
+    }
+    let last = (dev.len() / SECTOR)
+        .checked_sub(1)
+        .ok_or(GptError::NoHeader)?;
+    let (primary, p_parts) =
+        read_table(dev, 1).map_err(|e| GptError::Corrupt(format!("primary table: {e}")))?;
+    let (backup, b_parts) =
+        read_table(dev, last).map_err(|e| GptError::Corrupt(format!("backup table: {e}")))?;
+    if primary.alternate_lba != last || backup.alternate_lba != 1 {
+        return Err(GptError::Corrupt(format!(
+            "primary names its backup at LBA {}, backup names the primary at {} (disk ends at {last})",
+            primary.alternate_lba, backup.alternate_lba
+        )));
+    }
+    if p_parts != b_parts || primary.disk_guid != backup.disk_guid {
+        return Err(GptError::Corrupt("primary and backup tables differ".into()));
+    }
+    Ok(())
+}

@@ -318,8 +318,13 @@ fn switch_tty_off(line: &str) -> String {
 /// (sshd takes the first value it reads); otherwise the lines are added
 /// before the first `Match` block so that they apply globally.
 pub fn sshd_config(set_text: &str) -> String {
-    let wanted: [(&str, &str); 2] = [("PermitEmptyPasswords", "yes"), ("UsePam", "no")];
-    let mut done = [false; 2];
+    sshd_config_with(set_text, &[("PermitEmptyPasswords", "yes"), ("UsePam", "no")])
+}
+
+/// `/etc/ssh/sshd_config` with the given `Keyword value` settings, edited
+/// by the same rules as [`sshd_config`].
+pub fn sshd_config_with(set_text: &str, wanted: &[(&str, &str)]) -> String {
+    let mut done = vec![false; wanted.len()];
     let mut lines: Vec<String> = Vec::new();
     let mut match_at: Option<usize> = None;
     for line in set_text.lines() {
@@ -352,7 +357,7 @@ pub fn sshd_config(set_text: &str) -> String {
     }
     let missing: Vec<String> = wanted
         .iter()
-        .zip(done)
+        .zip(done.iter().copied())
         .filter(|(_, d)| !d)
         .map(|((k, v), _)| format!("{k} {v}"))
         .collect();

@@ -6,3 +6,4 @@ pub mod boot;
 pub mod config;
 pub mod devices;
 pub mod functions;
+pub mod system;

@@ -437,3 +437,24 @@ fn fetched_sets_stream_into_one_sink_in_recipe_order_through_the_decoded_cache()
     }
     assert_eq!(run(), first);
 }
+
+#[test]
+fn a_stale_partial_file_that_does_not_verify_is_fetched_again_from_the_start() {
+    let m = netbsd_mirror();
+    let server = TestServer::start(m.dir.path()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let f = fetcher(cache.path());
+    let url = format!("{}{SETS_DIR}/base.tar.xz", server.url());
+    // Bytes of "another copy" left by an earlier run.
+    std::fs::write(f.cache().partial_path(&url), noise(99, 1000)).unwrap();
+    let got = f
+        .fetch_release_files(&mirror_url(&server), &layout(), &names(&["base.tar.xz"]))
+        .unwrap();
+    assert_eq!(std::fs::read(&got[0].path).unwrap(), m.bytes("base.tar.xz"));
+    let ranges: Vec<Option<String>> = server
+        .requests_for("base.tar.xz")
+        .into_iter()
+        .map(|r| r.range)
+        .collect();
+    assert_eq!(ranges, [Some("bytes=1000-".to_string()), None]);
+}

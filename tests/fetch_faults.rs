@@ -336,3 +336,27 @@ fn malformed_sha512_line_is_reported_with_url_and_line_number() {
     let msg = format!("{err:#}");
     assert!(msg.contains("binary/sets/SHA512 line 3"), "{msg}");
 }
+
+#[test]
+fn a_server_that_is_not_listening_fails_after_retries_naming_the_url() {
+    // Bind then drop a listener: nothing listens on that port afterwards.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cache = tempfile::tempdir().unwrap();
+    let mirror = format!("http://127.0.0.1:{port}/pub/NetBSD/");
+    let err = fetcher(cache.path())
+        .fetch_release_files(&[mirror], &layout(), &names(&["base.tar.xz"]))
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&format!(
+            "http://127.0.0.1:{port}/pub/NetBSD/NetBSD-10.1/amd64/binary/sets/SHA512"
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("after 4 attempts"), "{msg}");
+    assert!(msg.to_lowercase().contains("connect"), "{msg}");
+}

@@ -493,3 +493,29 @@ proptest::proptest! {
         let _ = mkimage::fetch::checksum::parse_manifest(&text, "MANIFEST");
     }
 }
+
+#[test]
+fn a_broken_first_set_stops_the_workers_decoding_ahead() {
+    let mut b = tar::Builder::new(Vec::new());
+    // 40 MiB of tar: more than a worker may buffer, so it blocks until told to stop.
+    let big = vec![7u8; 40 << 20];
+    add(&mut b, "./big", EntryType::Regular, &big, None, 0o644);
+    let big_tar = zstd::encode_all(&b.into_inner().unwrap()[..], 1).unwrap();
+    let mut sets = vec![SetInput {
+        label: "broken.tar".into(),
+        open: Box::new(|| {
+            open_decompressed(std::io::Cursor::new(b"not a tar archive at all".repeat(40)))
+        }),
+    }];
+    for i in 0..3 {
+        let bytes = big_tar.clone();
+        sets.push(SetInput {
+            label: format!("big{i}.tar.zst"),
+            open: Box::new(move || open_decompressed(std::io::Cursor::new(bytes))),
+        });
+    }
+    let started = std::time::Instant::now();
+    let err = read_sets(sets, &mut Collect::default()).unwrap_err();
+    assert!(format!("{err:#}").contains("broken.tar"), "{err:#}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

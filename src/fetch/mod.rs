@@ -195,13 +195,21 @@ impl Fetcher {
                 );
             }
         }
-        names
+        let files = names
             .iter()
             .map(|n| {
                 let urls = Self::release_urls(mirrors, layout, n);
                 self.fetch_verified(&urls, sums.get(n)?)
             })
-            .collect()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let total: u64 = files.iter().map(|f| f.size).sum();
+        crate::progress::info(format!(
+            "{} release files verified against {} ({})",
+            files.len(),
+            sums.source,
+            crate::progress::human_bytes(total)
+        ));
+        Ok(files)
     }
 
     /// A local mirror's copy of the file, if one of `urls` is local and its

@@ -131,7 +131,10 @@ fn child_process_fetching_until_killed() {
     ) else {
         return;
     };
-    let _ = fetcher(std::path::Path::new(&cache)).fetch_release_files(
+    // A long read timeout: the child must still be waiting when it is killed.
+    let mut opts = options(std::path::Path::new(&cache));
+    opts.retry.read_timeout = Duration::from_secs(60);
+    let _ = Fetcher::new(opts).unwrap().fetch_release_files(
         &[url],
         &layout(),
         &names(&["base.tar.xz"]),

@@ -360,3 +360,31 @@ fn a_server_that_is_not_listening_fails_after_retries_naming_the_url() {
     assert!(msg.contains("after 4 attempts"), "{msg}");
     assert!(msg.to_lowercase().contains("connect"), "{msg}");
 }
+
+#[test]
+fn https_mirror_goes_through_rustls_and_a_failed_handshake_names_the_url() {
+    let m = netbsd_mirror();
+    // A plain-HTTP server: the TLS handshake must fail, after retries.
+    let server = TestServer::start(m.dir.path()).unwrap();
+    let https = server.url().replace("http://", "https://");
+    let cache = tempfile::tempdir().unwrap();
+    let err = fetcher(cache.path())
+        .fetch_release_files(
+            &[format!("{https}pub/NetBSD/")],
+            &layout(),
+            &names(&["base.tar.xz"]),
+        )
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&format!(
+            "{https}pub/NetBSD/NetBSD-10.1/amd64/binary/sets/SHA512"
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("after 4 attempts"), "{msg}");
+    assert!(
+        server.requests().is_empty(),
+        "no HTTP request line reached the server"
+    );
+}

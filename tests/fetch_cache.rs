@@ -131,7 +131,10 @@ fn child_process_fetching_until_killed() {
     ) else {
         return;
     };
-    let _ = fetcher(std::path::Path::new(&cache)).fetch_release_files(
+    // A long read timeout: the child must still be waiting when it is killed.
+    let mut opts = options(std::path::Path::new(&cache));
+    opts.retry.read_timeout = Duration::from_secs(60);
+    let _ = Fetcher::new(opts).unwrap().fetch_release_files(
         &[url],
         &layout(),
         &names(&["base.tar.xz"]),
@@ -436,4 +439,25 @@ fn fetched_sets_stream_into_one_sink_in_recipe_order_through_the_decoded_cache()
         std::fs::remove_file(&s.path).unwrap();
     }
     assert_eq!(run(), first);
+}
+
+#[test]
+fn a_stale_partial_file_that_does_not_verify_is_fetched_again_from_the_start() {
+    let m = netbsd_mirror();
+    let server = TestServer::start(m.dir.path()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let f = fetcher(cache.path());
+    let url = format!("{}{SETS_DIR}/base.tar.xz", server.url());
+    // Bytes of "another copy" left by an earlier run.
+    std::fs::write(f.cache().partial_path(&url), noise(99, 1000)).unwrap();
+    let got = f
+        .fetch_release_files(&mirror_url(&server), &layout(), &names(&["base.tar.xz"]))
+        .unwrap();
+    assert_eq!(std::fs::read(&got[0].path).unwrap(), m.bytes("base.tar.xz"));
+    let ranges: Vec<Option<String>> = server
+        .requests_for("base.tar.xz")
+        .into_iter()
+        .map(|r| r.range)
+        .collect();
+    assert_eq!(ranges, [Some("bytes=1000-".to_string()), None]);
 }

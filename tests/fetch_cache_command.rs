@@ -57,6 +57,11 @@ fn cache_list_shows_downloads_and_prune_removes_only_old_ones() {
     assert!(out.contains("removed 1 entries"), "{out}");
     assert!(!got[0].path.exists());
     assert!(got[1].path.exists());
+    assert_eq!(
+        files_in(cache.path(), "index").len(),
+        2,
+        "base's index entry went with it"
+    );
     let list = mkimage(&["cache", "list", "--cache-dir", dir]);
     assert!(!list.contains("base.tar.xz"), "{list}");
     assert!(list.contains("2 entries"), "{list}");

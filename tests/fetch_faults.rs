@@ -336,3 +336,55 @@ fn malformed_sha512_line_is_reported_with_url_and_line_number() {
     let msg = format!("{err:#}");
     assert!(msg.contains("binary/sets/SHA512 line 3"), "{msg}");
 }
+
+#[test]
+fn a_server_that_is_not_listening_fails_after_retries_naming_the_url() {
+    // Bind then drop a listener: nothing listens on that port afterwards.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cache = tempfile::tempdir().unwrap();
+    let mirror = format!("http://127.0.0.1:{port}/pub/NetBSD/");
+    let err = fetcher(cache.path())
+        .fetch_release_files(&[mirror], &layout(), &names(&["base.tar.xz"]))
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&format!(
+            "http://127.0.0.1:{port}/pub/NetBSD/NetBSD-10.1/amd64/binary/sets/SHA512"
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("after 4 attempts"), "{msg}");
+    assert!(msg.to_lowercase().contains("connect"), "{msg}");
+}
+
+#[test]
+fn https_mirror_goes_through_rustls_and_a_failed_handshake_names_the_url() {
+    let m = netbsd_mirror();
+    // A plain-HTTP server: the TLS handshake must fail, after retries.
+    let server = TestServer::start(m.dir.path()).unwrap();
+    let https = server.url().replace("http://", "https://");
+    let cache = tempfile::tempdir().unwrap();
+    let err = fetcher(cache.path())
+        .fetch_release_files(
+            &[format!("{https}pub/NetBSD/")],
+            &layout(),
+            &names(&["base.tar.xz"]),
+        )
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&format!(
+            "{https}pub/NetBSD/NetBSD-10.1/amd64/binary/sets/SHA512"
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("after 4 attempts"), "{msg}");
+    assert!(
+        server.requests().is_empty(),
+        "no HTTP request line reached the server"
+    );
+}

@@ -459,3 +459,63 @@ fn old_gnu_sparse_file_arrives_expanded_to_its_real_size() {
     );
     assert!(data[512 * 1024 + 4096..].iter().all(|&b| b == 0));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Damaged archives are errors, never panics, and never yield a name
+    /// that is absolute or has a `..` component.
+    #[test]
+    fn damaged_archives_never_panic_or_escape(
+        flips in proptest::collection::vec((0usize..20_000, 0u8..=255), 1..8),
+        cut in 0usize..20_000,
+    ) {
+        let mut tar = rich_tar();
+        for (at, v) in flips {
+            let n = tar.len();
+            tar[at % n] = v;
+        }
+        tar.truncate(cut.max(1).min(tar.len()));
+        let mut c = Collect::default();
+        let _ = read_archive(&tar[..], "fuzz.tar", &mut c);
+        for (e, _) in &c.0 {
+            proptest::prop_assert!(!e.path.starts_with('/'));
+            proptest::prop_assert!(!e.path.split('/').any(|p| p == ".." || p == "."));
+            if let EntryKind::HardLink(t) = &e.kind {
+                proptest::prop_assert!(!t.starts_with('/') && !t.split('/').any(|p| p == ".."));
+            }
+        }
+    }
+
+    #[test]
+    fn checksum_parsers_never_panic(text in "\\PC{0,300}") {
+        let _ = mkimage::fetch::checksum::parse_cksum(&text, "SHA512");
+        let _ = mkimage::fetch::checksum::parse_manifest(&text, "MANIFEST");
+    }
+}
+
+#[test]
+fn a_broken_first_set_stops_the_workers_decoding_ahead() {
+    let mut b = tar::Builder::new(Vec::new());
+    // 40 MiB of tar: more than a worker may buffer, so it blocks until told to stop.
+    let big = vec![7u8; 40 << 20];
+    add(&mut b, "./big", EntryType::Regular, &big, None, 0o644);
+    let big_tar = zstd::encode_all(&b.into_inner().unwrap()[..], 1).unwrap();
+    let mut sets = vec![SetInput {
+        label: "broken.tar".into(),
+        open: Box::new(|| {
+            open_decompressed(std::io::Cursor::new(b"not a tar archive at all".repeat(40)))
+        }),
+    }];
+    for i in 0..3 {
+        let bytes = big_tar.clone();
+        sets.push(SetInput {
+            label: format!("big{i}.tar.zst"),
+            open: Box::new(move || open_decompressed(std::io::Cursor::new(bytes))),
+        });
+    }
+    let started = std::time::Instant::now();
+    let err = read_sets(sets, &mut Collect::default()).unwrap_err();
+    assert!(format!("{err:#}").contains("broken.tar"), "{err:#}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

@@ -341,6 +341,16 @@ impl Cache {
             }
             removed.push(item);
         }
+        // Index entries whose object is gone point nowhere: drop them too.
+        if let Ok(rd) = fs::read_dir(self.root.join("index")) {
+            for ent in rd.flatten() {
+                let target =
+                    read_kv(&ent.path()).and_then(|p| kv(&p, "digest").and_then(Digest::from_id));
+                if target.is_none_or(|d| !self.object_path(&d).exists()) {
+                    let _ = fs::remove_file(ent.path());
+                }
+            }
+        }
         if let Ok(rd) = fs::read_dir(self.root.join("tmp")) {
             for ent in rd.flatten() {
                 if let Ok(t) = ent.metadata().and_then(|m| m.modified())

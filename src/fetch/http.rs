@@ -97,9 +97,15 @@ impl Http {
         if have > 0 {
             req = req.header(RANGE, format!("bytes={have}-"));
         }
-        let mut resp = req
-            .send()
-            .map_err(|e| AttemptError::transient(error_chain(&e)))?;
+        let mut resp = req.send().map_err(|e| {
+            // A URL reqwest cannot even build a request for, or a redirect
+            // loop, will not get better by trying again.
+            if e.is_builder() || e.is_redirect() {
+                AttemptError::permanent(error_chain(&e))
+            } else {
+                AttemptError::transient(error_chain(&e))
+            }
+        })?;
         let status = resp.status();
         let mut offset = 0u64;
         let mut expect: Option<u64> = resp.content_length();

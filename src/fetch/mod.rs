@@ -47,6 +47,21 @@ pub struct FetchOptions {
     pub retry: RetryPolicy,
 }
 
+impl FetchOptions {
+    /// The options the build commands' flags ask for (`--cache-dir`,
+    /// `--offline`, `--verify-cache`, `--no-decoded-cache`), with the
+    /// default retry policy.
+    pub fn from_build_args(args: &crate::cli::BuildArgs) -> FetchOptions {
+        FetchOptions {
+            cache_dir: args.cache_dir.clone(),
+            offline: args.offline,
+            verify_cache: args.verify_cache,
+            decoded_cache: !args.no_decoded_cache,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
 /// A file whose bytes were checked against a known digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedFile {
@@ -180,13 +195,21 @@ impl Fetcher {
                 );
             }
         }
-        names
+        let files = names
             .iter()
             .map(|n| {
                 let urls = Self::release_urls(mirrors, layout, n);
                 self.fetch_verified(&urls, sums.get(n)?)
             })
-            .collect()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let total: u64 = files.iter().map(|f| f.size).sum();
+        crate::progress::info(format!(
+            "{} release files verified against {} ({})",
+            files.len(),
+            sums.source,
+            crate::progress::human_bytes(total)
+        ));
+        Ok(files)
     }
 
     /// A local mirror's copy of the file, if one of `urls` is local and its
@@ -273,19 +296,28 @@ impl Fetcher {
                 });
             }
             let partial = self.cache.partial_path(url);
-            match self.download_with_retries(url, &partial, &name, &mut budget) {
-                Ok(_) => {}
-                Err(f) => {
-                    failures.push(f);
-                    continue;
+            // A partial file left by an earlier run may hold bytes of an
+            // older copy of the file: if the resumed result does not match,
+            // download it once more from the start before giving up.
+            let resumed = fs::metadata(&partial).map(|m| m.len() > 0).unwrap_or(false);
+            let mut verified = None;
+            for fresh_try in [false, true] {
+                if fresh_try && !resumed {
+                    break;
                 }
-            }
-            let mut f =
-                File::open(&partial).with_context(|| format!("reading {}", partial.display()))?;
-            let (got, size) = checksum::hash_reader(expected.algorithm, &mut f)
-                .with_context(|| format!("reading {}", partial.display()))?;
-            drop(f);
-            if got != *expected {
+                if let Err(f) = self.download_with_retries(url, &partial, &name, &mut budget) {
+                    failures.push(f);
+                    break;
+                }
+                let mut f = File::open(&partial)
+                    .with_context(|| format!("reading {}", partial.display()))?;
+                let (got, size) = checksum::hash_reader(expected.algorithm, &mut f)
+                    .with_context(|| format!("reading {}", partial.display()))?;
+                drop(f);
+                if got == *expected {
+                    verified = Some((got, size));
+                    break;
+                }
                 let _ = fs::remove_file(&partial);
                 let msg = format!(
                     "checksum mismatch for {name} from {url}: expected {} {}, actual {}",
@@ -294,10 +326,18 @@ impl Fetcher {
                     got.hex()
                 );
                 crate::progress::warn(&msg);
+                if resumed && !fresh_try {
+                    crate::progress::info(format!(
+                        "{name}: the resumed download did not match; fetching it again from the start"
+                    ));
+                    continue;
+                }
                 failures.push(msg.clone());
                 mismatch = Some(msg);
-                continue;
             }
+            let Some((got, size)) = verified else {
+                continue;
+            };
             let path = self.cache.commit(&partial, &got, size, url)?;
             return Ok(VerifiedFile {
                 name,

@@ -349,6 +349,8 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
 
 fn serve_connection(shared: &Shared, stream: TcpStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    // A client that stops reading must not keep the thread (and Drop) waiting.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };

@@ -84,10 +84,17 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Whether a QEMU process whose command line names `path` exists
+/// (`pgrep -f`; the pattern names QEMU so that `mkimage run` itself, whose
+/// arguments name the image too, does not match).
 fn qemu_running_on(path: &Path) -> bool {
     Command::new("pgrep")
         .arg("-f")
-        .arg(path.to_str().unwrap())
+        .arg(format!(
+            "qemu-system-x86_64 .*file={}",
+            path.to_str().unwrap()
+        ))
+        .stdout(std::process::Stdio::null())
         .status()
         .unwrap()
         .success()
@@ -314,4 +321,59 @@ fn bad_image_path_or_non_image_file_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is not a regular file"), "{stderr}");
+}
+
+/// A raw disk whose boot sector halts forever (`cli; hlt; jmp $-1`).
+fn halting_bios_disk(dir: &Path) -> PathBuf {
+    let path = dir.join("halt-forever.raw");
+    let mut bytes = vec![0u8; 1 << 20];
+    bytes[..4].copy_from_slice(&[0xfa, 0xf4, 0xeb, 0xfd]);
+    bytes[510] = 0x55;
+    bytes[511] = 0xaa;
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn killing_mkimage_run_with_sigkill_still_stops_qemu() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = halting_bios_disk(dir.path());
+    let port = free_port();
+    let mut child = Command::new(MKIMAGE)
+        .args([
+            "run",
+            img.to_str().unwrap(),
+            "--check",
+            "--kvm",
+            "off",
+            "--memory",
+            "64",
+            "--timeout",
+            "120",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !qemu_running_on(&img) {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("QEMU never started");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no destructor runs in mkimage
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while qemu_running_on(&img) {
+        assert!(
+            Instant::now() < deadline,
+            "QEMU outlived mkimage run by 10 s: the watchdog did not stop it"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

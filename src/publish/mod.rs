@@ -119,6 +119,7 @@ pub fn publish(req: &Request) -> Result<Report> {
     // the verifier accepts, the file must really be qcow2.
     verify_qcow2_header(req.image)?;
     let dest = layout.image();
+    atomic::ensure_space(req.image, &layout.arch_dir)?;
     let task = progress::Task::new("copying image", None, true);
     let (temp, sha256, size) = atomic::copy_to_temp(req.image, &dest)?;
     task.finish(progress::human_bytes(size));

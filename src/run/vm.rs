@@ -230,8 +230,14 @@ fn read_stderr(err: impl Read, shared: &Mutex<Shared>) {
         if line.is_empty() {
             continue;
         }
-        progress::info(format!("qemu: {line}"));
         if let Ok(mut s) = shared.lock() {
+            // After a KVM failure QEMU dumps the CPU registers: only with -v;
+            // "terminating on signal 15" is our own stop.
+            if s.kvm_failure.is_none() && !line.contains("terminating on signal") {
+                progress::info(format!("qemu: {line}"));
+            } else {
+                progress::debug(format!("qemu: {line}"));
+            }
             let lower = line.to_ascii_lowercase();
             if s.kvm_failure.is_none() && KVM_FAILURES.iter().any(|p| lower.contains(p)) {
                 s.kvm_failure = Some(line.clone());

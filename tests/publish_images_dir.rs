@@ -196,7 +196,7 @@ fn republishing_the_same_image_publishes_nothing_and_says_so() {
 }
 
 #[test]
-fn an_image_failing_verification_is_refused_and_the_published_one_is_untouched() {
+fn a_file_that_is_not_qcow2_is_refused_and_the_published_image_is_untouched() {
     let work = tempfile::tempdir().unwrap();
     let images = work.path().join("images");
     std::fs::create_dir(&images).unwrap();
@@ -207,10 +207,65 @@ fn an_image_failing_verification_is_refused_and_the_published_one_is_untouched()
     let out = publish(&bad, &images, "10.1", &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("failed verification"), "{stderr}");
     assert!(stderr.contains("not a qcow2 image"), "{stderr}");
     let published = images.join("netbsd/10.1/amd64/root.img.qcow2");
     assert_eq!(sha256sum(&published), sha256sum(&good));
+    assert!(
+        temporaries(&images).is_empty(),
+        "{:?}",
+        temporaries(&images)
+    );
+}
+
+/// The verifier is a parameter of the library call; here it is
+/// `qemu-img check`, and the image has an L1 table offset past its end.
+#[test]
+fn an_image_failing_verification_is_refused_and_the_published_one_is_untouched() {
+    let work = tempfile::tempdir().unwrap();
+    let images = work.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    let verify = |path: &Path| -> anyhow::Result<()> {
+        let out = Command::new("qemu-img").arg("check").arg(path).output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "qemu-img check: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        Ok(())
+    };
+    fn request<'a>(
+        image: &'a Path,
+        images: &'a Path,
+        verify: mkimage::publish::Verifier<'a>,
+    ) -> mkimage::publish::Request<'a> {
+        mkimage::publish::Request {
+            image,
+            images_dir: images,
+            os: "netbsd",
+            release: "10.1",
+            arch: "amd64",
+            keep: 3,
+            build_manifest: None,
+            functions: None,
+            verify,
+            now: std::time::SystemTime::now(),
+        }
+    }
+    let good = qcow2(work.path(), "good.qcow2", "good");
+    mkimage::publish::publish(&request(&good, &images, &verify)).unwrap();
+    let broken = qcow2(work.path(), "broken.qcow2", "broken");
+    let mut bytes = std::fs::read(&broken).unwrap();
+    // l1_table_offset (header bytes 40..48, big-endian) far past the end.
+    bytes[40..48].copy_from_slice(&0x0000_7fff_0000_0000u64.to_be_bytes());
+    std::fs::write(&broken, bytes).unwrap();
+
+    let err = mkimage::publish::publish(&request(&broken, &images, &verify)).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("failed verification"), "{msg}");
+    assert!(msg.contains("qemu-img check"), "{msg}");
+    let published = images.join("netbsd/10.1/amd64/root.img.qcow2");
+    assert_eq!(sha256sum(&published), sha256sum(&good));
+    qemu_img_check(&published);
     assert!(
         temporaries(&images).is_empty(),
         "{:?}",

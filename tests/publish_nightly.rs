@@ -251,6 +251,12 @@ fn unchanged_inputs_skip_the_build_unless_forced() {
     let out = run("aaaa1111", &["--force"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(count(), 2, "--force did not build");
+    // Same inputs, same bytes: publish finds the image unchanged.
+    let log = std::fs::read_to_string(site.state.join("nightly.log")).unwrap();
+    assert!(
+        log.contains("equals the published one: nothing published"),
+        "{log}"
+    );
 
     let out = run("bbbb2222", &[]);
     assert!(out.status.success(), "{}", text(&out));

@@ -84,10 +84,17 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Whether a QEMU process whose command line names `path` exists
+/// (`pgrep -f`; the pattern names QEMU so that `mkimage run` itself, whose
+/// arguments name the image too, does not match).
 fn qemu_running_on(path: &Path) -> bool {
     Command::new("pgrep")
         .arg("-f")
-        .arg(path.to_str().unwrap())
+        .arg(format!(
+            "qemu-system-x86_64 .*file={}",
+            path.to_str().unwrap()
+        ))
+        .stdout(std::process::Stdio::null())
         .status()
         .unwrap()
         .success()
@@ -195,7 +202,8 @@ fn check_times_out_after_the_given_seconds_with_the_console_tail_and_leaves_no_q
     let img = standin_disk(dir.path(), &format!("echo {MARKER}\n"), true);
     let before = sha256(&img);
     let port = free_port();
-    let timeout = 30;
+    // Long enough for OVMF to reach GRUB under TCG on a loaded machine.
+    let timeout = 40;
     let start = Instant::now();
     let out = mkimage(&[
         "run",
@@ -203,9 +211,11 @@ fn check_times_out_after_the_given_seconds_with_the_console_tail_and_leaves_no_q
         "--uefi",
         "--check",
         "--kvm",
-        "auto",
+        "off",
         "--memory",
         "256",
+        "--cpus",
+        "1",
         "--timeout",
         &timeout.to_string(),
         "--port",
@@ -228,9 +238,9 @@ fn check_times_out_after_the_given_seconds_with_the_console_tail_and_leaves_no_q
         tail.contains(MARKER),
         "console tail lacks the loader's line: {stderr}"
     );
-    // About N seconds: a KVM attempt that fails here and QEMU's stop add a few.
+    // About N seconds: QEMU's start and stop add a little.
     assert!(took >= Duration::from_secs(timeout), "{took:?}");
-    assert!(took < Duration::from_secs(timeout + 20), "{took:?}");
+    assert!(took < Duration::from_secs(timeout + 10), "{took:?}");
     assert!(
         !qemu_running_on(&img),
         "a QEMU process for {} is still running",
@@ -239,6 +249,9 @@ fn check_times_out_after_the_given_seconds_with_the_console_tail_and_leaves_no_q
     assert_eq!(sha256(&img), before, "the image was written to");
 }
 
+/// Also exercises `--kvm auto`: where /dev/kvm opens but KVM cannot run
+/// the guest (this machine), QEMU reports it and the VM is restarted
+/// under TCG; where KVM works, it simply runs there.
 #[test]
 fn check_fails_at_once_with_the_console_tail_when_the_loader_halts() {
     let dir = tempfile::tempdir().unwrap();
@@ -250,9 +263,11 @@ fn check_fails_at_once_with_the_console_tail_when_the_loader_halts() {
         "--uefi",
         "--check",
         "--kvm",
-        "off",
+        "auto",
         "--memory",
         "256",
+        "--cpus",
+        "1",
         "--timeout",
         "300",
         "--port",
@@ -260,6 +275,10 @@ fn check_fails_at_once_with_the_console_tail_when_the_loader_halts() {
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+    if stderr.contains("KVM internal error") {
+        assert!(stderr.contains("restarting under TCG"), "{stderr}");
+        assert!(stderr.contains("-accel tcg"), "{stderr}");
+    }
     assert!(stderr.contains("QEMU exited"), "{stderr}");
     assert!(stderr.contains("before SSH answered"), "{stderr}");
     assert!(stderr.contains(MARKER), "{stderr}");
@@ -314,4 +333,59 @@ fn bad_image_path_or_non_image_file_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is not a regular file"), "{stderr}");
+}
+
+/// A raw disk whose boot sector halts forever (`cli; hlt; jmp $-1`).
+fn halting_bios_disk(dir: &Path) -> PathBuf {
+    let path = dir.join("halt-forever.raw");
+    let mut bytes = vec![0u8; 1 << 20];
+    bytes[..4].copy_from_slice(&[0xfa, 0xf4, 0xeb, 0xfd]);
+    bytes[510] = 0x55;
+    bytes[511] = 0xaa;
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn killing_mkimage_run_with_sigkill_still_stops_qemu() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = halting_bios_disk(dir.path());
+    let port = free_port();
+    let mut child = Command::new(MKIMAGE)
+        .args([
+            "run",
+            img.to_str().unwrap(),
+            "--check",
+            "--kvm",
+            "off",
+            "--memory",
+            "64",
+            "--timeout",
+            "120",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !qemu_running_on(&img) {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("QEMU never started");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no destructor runs in mkimage
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while qemu_running_on(&img) {
+        assert!(
+            Instant::now() < deadline,
+            "QEMU outlived mkimage run by 10 s: the watchdog did not stop it"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -137,6 +137,46 @@ fn read_full(input: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
+/// Fail before copying when `dir`'s file system has less free space than
+/// `src` occupies (its allocated blocks: holes are not copied). Uses POSIX
+/// `df -Pk`; when that cannot be run or read, the copy simply proceeds and
+/// a full disk is reported by the write.
+pub fn ensure_space(src: &Path, dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(src).with_context(|| format!("reading {}", src.display()))?;
+    let needed = meta.blocks().saturating_mul(512).min(meta.len());
+    let Some(free) = free_bytes(dir) else {
+        return Ok(());
+    };
+    if free < needed {
+        anyhow::bail!(
+            "{} has {} free but publishing {} needs {}: free some space (old images are in \
+             history/, see --keep)",
+            dir.display(),
+            crate::progress::human_bytes(free),
+            src.display(),
+            crate::progress::human_bytes(needed)
+        );
+    }
+    Ok(())
+}
+
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let out = std::process::Command::new("df")
+        .arg("-Pk")
+        .arg(dir)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().nth(1)?;
+    let kib: u64 = line.split_whitespace().nth(3)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
 /// sha256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String> {
     let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -179,4 +219,18 @@ pub fn clean_stale(root: &Path, depth: usize) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_space_of_a_directory_is_read_with_df() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(free_bytes(dir.path()).is_some_and(|b| b > 0));
+        let small = dir.path().join("small");
+        std::fs::write(&small, b"x").unwrap();
+        ensure_space(&small, dir.path()).unwrap();
+    }
 }

@@ -115,7 +115,11 @@ pub fn publish(req: &Request) -> Result<Report> {
         ));
     }
 
+    // The service boots root.img.qcow2 without a format= option: whatever
+    // the verifier accepts, the file must really be qcow2.
+    verify_qcow2_header(req.image)?;
     let dest = layout.image();
+    atomic::ensure_space(req.image, &layout.arch_dir)?;
     let task = progress::Task::new("copying image", None, true);
     let (temp, sha256, size) = atomic::copy_to_temp(req.image, &dest)?;
     task.finish(progress::human_bytes(size));
@@ -168,9 +172,10 @@ pub fn publish(req: &Request) -> Result<Report> {
     Ok(report)
 }
 
-/// Stand-in verifier until the FFS/GPT checker is wired in: accepts a
-/// file that starts with a qcow2 header (magic `QFI\xfb`, version 2 or 3)
-/// and nothing else. It does not look inside the image.
+/// Accepts a file that starts with a qcow2 header (magic `QFI\xfb`,
+/// version 2 or 3). [`publish`] always requires it of the source image; the
+/// `publish` command also uses it as the stand-in verifier until the
+/// FFS/GPT checker is wired in. It does not look inside the image.
 pub fn verify_qcow2_header(path: &Path) -> Result<()> {
     use std::io::Read;
     let mut head = [0u8; 8];

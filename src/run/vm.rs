@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -20,6 +21,8 @@ use crate::progress;
 const CONSOLE_KEEP: usize = 64 * 1024;
 /// How much of QEMU's standard error is remembered.
 const STDERR_KEEP: usize = 16 * 1024;
+/// How long QEMU gets to exit after SIGTERM before it is killed.
+const TERM_GRACE: Duration = Duration::from_secs(3);
 
 /// Messages QEMU prints when hardware virtualisation is present but does
 /// not work (nested virtualisation without the needed features, missing
@@ -129,9 +132,26 @@ impl Vm {
             .unwrap_or_default()
     }
 
-    /// Kill QEMU (the disk is `snapshot=on`: nothing to save), reap it and
-    /// the watchdog, and wait for the output readers. Idempotent.
+    /// Stop QEMU (the disk is `snapshot=on`: nothing to save): SIGTERM so
+    /// that it restores the terminal it may have put in raw mode, SIGKILL
+    /// if it is still there after [`TERM_GRACE`]; reap it and the watchdog
+    /// and wait for the output readers. Idempotent.
     pub fn stop(&mut self) {
+        if self.exit.is_none() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let deadline = Instant::now() + TERM_GRACE;
+            while Instant::now() < deadline {
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    self.exit = Some(status);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         if self.exit.is_none() {
             let _ = self.child.kill();
             if let Ok(status) = self.child.wait() {
@@ -210,8 +230,14 @@ fn read_stderr(err: impl Read, shared: &Mutex<Shared>) {
         if line.is_empty() {
             continue;
         }
-        progress::info(format!("qemu: {line}"));
         if let Ok(mut s) = shared.lock() {
+            // After a KVM failure QEMU dumps the CPU registers: only with -v;
+            // "terminating on signal 15" is our own stop.
+            if s.kvm_failure.is_none() && !line.contains("terminating on signal") {
+                progress::info(format!("qemu: {line}"));
+            } else {
+                progress::debug(format!("qemu: {line}"));
+            }
             let lower = line.to_ascii_lowercase();
             if s.kvm_failure.is_none() && KVM_FAILURES.iter().any(|p| lower.contains(p)) {
                 s.kvm_failure = Some(line.clone());

@@ -25,3 +25,4 @@ pub mod size;
 pub mod source;
 pub mod sshkeys;
 pub mod testkit;
+pub mod verify;

@@ -3,6 +3,7 @@
 //! disk, install boot code, and put the finished file in place atomically.
 
 pub mod capture;
+pub mod netbsd;
 pub mod packages;
 pub mod request;
 pub mod seed;

@@ -3,8 +3,10 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, FetchOs};
+use crate::recipe::Os;
 
+mod build;
 mod cache;
 mod cat;
 mod completions;
@@ -25,14 +27,17 @@ pub struct NotImplemented(pub &'static str);
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Completions { shell } => completions::run(shell),
-        Command::Netbsd(_) => Err(NotImplemented("netbsd").into()),
-        Command::Freebsd(_) => Err(NotImplemented("freebsd").into()),
-        Command::Build { .. } => Err(NotImplemented("build").into()),
+        Command::Netbsd(args) => build::run(Some(Os::Netbsd), None, &args),
+        Command::Freebsd(args) => build::run(Some(Os::Freebsd), None, &args),
+        Command::Build { recipe, args } => build::run(None, Some(&recipe), &args),
         Command::Makefs(args) => makefs::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Ls { image, path } => ls::run(&image, &path),
         Command::Cat { image, path } => cat::run(&image, &path),
-        Command::Fetch { .. } => Err(NotImplemented("fetch").into()),
+        Command::Fetch { os } => match os {
+            FetchOs::Netbsd(args) => build::fetch(Os::Netbsd, &args),
+            FetchOs::Freebsd(args) => build::fetch(Os::Freebsd, &args),
+        },
         Command::Publish(args) => publish::run(args),
         Command::Cache { action, cache_dir } => cache::run(action, cache_dir),
         Command::Run(args) => run::run(args),

@@ -20,8 +20,27 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display())))
         .transpose()?;
-    // Until the image checker lands, only the qcow2 header is checked.
-    let verify = publish::verify_qcow2_header;
+    // Without --functions, the OS's own functions file is published.
+    let functions = match (functions, args.os.as_str()) {
+        (Some(f), _) => Some(f),
+        (None, "netbsd") => Some(crate::os::netbsd::functions::functions_file(&args.arch)?.into_bytes()),
+        (None, _) => None,
+    };
+    // The copy about to be published must pass the whole-image check.
+    let verify = |path: &std::path::Path| -> anyhow::Result<()> {
+        publish::verify_qcow2_header(path)?;
+        let findings = crate::verify::check_image(path)?;
+        if findings.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = findings.iter().take(20).map(|f| f.to_string()).collect();
+        anyhow::bail!(
+            "{} fails verification ({} findings):\n  {}",
+            path.display(),
+            findings.len(),
+            list.join("\n  ")
+        )
+    };
     let report = publish::publish(&Request {
         image: &args.image,
         images_dir: &args.images_dir,

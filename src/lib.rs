@@ -8,5 +8,6 @@ pub mod cli;
 pub mod commands;
 pub mod disk;
 pub mod entry;
+pub mod fs;
 pub mod progress;
 pub mod testkit;

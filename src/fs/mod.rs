@@ -1,0 +1,3 @@
+//! File systems written into a partition window.
+
+pub mod fat;

@@ -7,7 +7,7 @@
 //! MBR for LBA 0. Reading is done here by hand, so that a damaged table is
 //! an error and never a panic.
 
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io;
 
 use flate2::Crc;
 use thiserror::Error;
@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::block::BlockDevice;
 use super::layout::{Placement, SECTOR};
+use super::stream::DeviceStream;
 
 /// Partition type GUIDs.
 pub mod types {
@@ -82,50 +83,6 @@ pub struct PartitionInfo {
     pub attributes: u64,
 }
 
-/// `Read + Write + Seek` over a [`BlockDevice`], for the `gpt` crate.
-struct DevIo<'a> {
-    dev: &'a mut dyn BlockDevice,
-    pos: u64,
-}
-
-impl std::fmt::Debug for DevIo<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BlockDevice({} bytes) at {}", self.dev.len(), self.pos)
-    }
-}
-
-impl Read for DevIo<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = (self.dev.len().saturating_sub(self.pos)).min(buf.len() as u64) as usize;
-        self.dev.read_at(&mut buf[..n], self.pos)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl Write for DevIo<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.dev.write_at(buf, self.pos)?;
-        self.pos += buf.len() as u64;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.dev.flush()
-    }
-}
-
-impl Seek for DevIo<'_> {
-    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let new = match to {
-            SeekFrom::Start(p) => Some(p),
-            SeekFrom::End(d) => self.dev.len().checked_add_signed(d),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
-        };
-        self.pos = new.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad seek"))?;
-        Ok(self.pos)
-    }
-}
-
 /// Write the protective MBR (with `boot_code`, at most 440 bytes, in bytes
 /// 0..440 of LBA 0) and both GPT headers and entry arrays for `placement`.
 /// The device must already have its final size.
@@ -136,7 +93,7 @@ pub fn write_gpt(
 ) -> Result<(), GptError> {
     let crate_err = |e: gpt::GptError| GptError::Crate(e.to_string());
     let sectors = dev.len() / SECTOR;
-    let mut io = DevIo { dev, pos: 0 };
+    let mut io = DeviceStream::new(dev);
 
     let mut mbr = gpt::mbr::ProtectiveMBR::with_lb_size(
         u32::try_from(sectors.saturating_sub(1)).unwrap_or(u32::MAX),

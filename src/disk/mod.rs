@@ -10,6 +10,7 @@ pub mod layout;
 pub mod output;
 pub mod qcow2;
 pub mod raw;
+pub mod stream;
 
 pub use block::{BlockDevice, MemDevice, Window};
 pub use format::{Format, OutputDevice, create_device};

@@ -201,7 +201,7 @@ fn default_disk_size() -> Size {
     Size(16 << 30)
 }
 fn default_esp_size() -> Size {
-    Size(64 << 20)
+    Size(crate::fs::fat::DEFAULT_ESP_SIZE)
 }
 fn default_root_label() -> String {
     "root".to_string()

@@ -87,7 +87,10 @@ fn fetch_sets(fetcher: &Fetcher, req: &BuildRequest) -> Result<Vec<VerifiedFile>
     let mut names = Vec::new();
     for (name, optional) in req.recipe.set_list() {
         let candidates = [format!("{name}.tar.xz"), format!("{name}.tgz")];
-        match candidates.iter().find(|c| sums.digests.contains_key(c.as_str())) {
+        match candidates
+            .iter()
+            .find(|c| sums.digests.contains_key(c.as_str()))
+        {
             Some(file) => names.push(file.clone()),
             None if optional => {
                 progress::info(format!(
@@ -112,7 +115,11 @@ fn fetch_packages(fetcher: &Fetcher, req: &BuildRequest) -> Result<Option<Packag
         .pkg_repo
         .as_deref()
         .context("packages are listed but no package repository is set")?;
-    Ok(Some(packages::fetch_packages(fetcher, repo, &req.packages)?))
+    Ok(Some(packages::fetch_packages(
+        fetcher,
+        repo,
+        &req.packages,
+    )?))
 }
 
 /// The digest of everything that defines the image's content.
@@ -204,10 +211,7 @@ impl BootFiles {
             );
         }
         if cap.get(boot::BOOT).is_none_or(|b| b.data.len() < 512) {
-            bail!(
-                "/{} from the base set is missing or truncated",
-                boot::BOOT
-            );
+            bail!("/{} from the base set is missing or truncated", boot::BOOT);
         }
         Ok(BootFiles { mbr, bootxx, efi })
     }

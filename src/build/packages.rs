@@ -66,7 +66,8 @@ pub fn fetch_packages(fetcher: &Fetcher, repo: &str, wanted: &[String]) -> Resul
     };
     let text = decode_summary(name, &bytes).with_context(|| format!("decompressing {url}"))?;
     let records = parse_summary(name, &text).with_context(|| format!("reading {url}"))?;
-    let plan = resolve(&records, wanted).with_context(|| format!("resolving the package list against {url}"))?;
+    let plan = resolve(&records, wanted)
+        .with_context(|| format!("resolving the package list against {url}"))?;
     let task = progress::Task::new("fetching packages", Some(plan.len() as u64), false);
     let mut files = Vec::with_capacity(plan.len());
     for p in &plan {

@@ -119,8 +119,16 @@ impl PackageAccounts for ImageAccounts {
                     Some(u) => *u,
                     None => self.free_uid()?,
                 };
-                let home = if home.is_empty() { "/nonexistent" } else { home };
-                let shell = if shell.is_empty() { "/sbin/nologin" } else { shell };
+                let home = if home.is_empty() {
+                    "/nonexistent"
+                } else {
+                    home
+                };
+                let shell = if shell.is_empty() {
+                    "/sbin/nologin"
+                } else {
+                    shell
+                };
                 self.accounts
                     .add_user(User::new(name, uid, gid, descr, home, shell))?;
             }

@@ -23,7 +23,9 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
     // Without --functions, the OS's own functions file is published.
     let functions = match (functions, args.os.as_str()) {
         (Some(f), _) => Some(f),
-        (None, "netbsd") => Some(crate::os::netbsd::functions::functions_file(&args.arch)?.into_bytes()),
+        (None, "netbsd") => {
+            Some(crate::os::netbsd::functions::functions_file(&args.arch)?.into_bytes())
+        }
         (None, _) => None,
     };
     // The copy about to be published must pass the whole-image check.

@@ -299,10 +299,14 @@ pub fn check_both_tables(dev: &mut dyn BlockDevice) -> Result<(), GptError> {
     let mut mbr = [0u8; SECTOR as usize];
     dev.read_at(&mut mbr, 0)?;
     if mbr[510..512] != [0x55, 0xaa] {
-        return Err(GptError::Corrupt("protective MBR lacks the 0x55AA signature".into()));
+        return Err(GptError::Corrupt(
+            "protective MBR lacks the 0x55AA signature".into(),
+        ));
     }
     if mbr[446 + 4] != 0xee {
-        return Err(GptError::Corrupt("MBR entry 1 is not the 0xEE protective entry".into()));
+        return Err(GptError::Corrupt(
+            "MBR entry 1 is not the 0xEE protective entry".into(),
+        ));
     }
     let last = (dev.len() / SECTOR)
         .checked_sub(1)

@@ -273,3 +273,73 @@ mod tests {
         assert_eq!(dos_time(Timestamp::from_secs(0)).date.year, 1980);
     }
 }
+
+/// Check a FAT file system for what firmware needs to read it: a sane
+/// boot sector, and every directory and file reachable and readable to
+/// its recorded length through the FAT chains. Nothing is written.
+pub fn check(dev: &mut dyn BlockDevice) -> Result<(), FatError> {
+    let mut boot = [0u8; 512];
+    dev.read_at(&mut boot, 0)
+        .map_err(io_at("reading the boot sector"))?;
+    check_boot_sector(&boot)?;
+    let fs = FileSystem::new(DeviceStream::new(dev), FsOptions::new())
+        .map_err(io_at("opening the file system"))?;
+    let mut pending = vec![(String::new(), fs.root_dir())];
+    let mut seen = 0usize;
+    while let Some((path, dir)) = pending.pop() {
+        for entry in dir.iter() {
+            let entry = entry.map_err(io_at(format!("listing /{path}")))?;
+            let name = entry.file_name();
+            if name == "." || name == ".." {
+                continue;
+            }
+            seen += 1;
+            if seen > 100_000 {
+                return Err(FatError::Inconsistent(
+                    "more than 100000 entries (a loop?)".into(),
+                ));
+            }
+            let full = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}/{name}")
+            };
+            if entry.is_dir() {
+                pending.push((full, entry.to_dir()));
+            } else {
+                let want = entry.len();
+                let got = io::copy(&mut entry.to_file(), &mut io::sink())
+                    .map_err(io_at(format!("reading /{full}")))?;
+                if got != want {
+                    return Err(FatError::Inconsistent(format!(
+                        "/{full}: {got} bytes readable of {want}"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The boot-sector fields every FAT reader relies on.
+pub fn check_boot_sector(b: &[u8; 512]) -> Result<(), FatError> {
+    let bad = |what: String| Err(FatError::Inconsistent(format!("boot sector: {what}")));
+    if b[510..512] != [0x55, 0xaa] {
+        return bad("no 0x55AA signature".into());
+    }
+    if b[0] != 0xeb && b[0] != 0xe9 {
+        return bad(format!("starts with {:#04x}, not a jump", b[0]));
+    }
+    let bps = u16::from_le_bytes([b[11], b[12]]);
+    if !matches!(bps, 512 | 1024 | 2048 | 4096) {
+        return bad(format!("{bps} bytes per sector"));
+    }
+    let spc = b[13];
+    if spc == 0 || !spc.is_power_of_two() {
+        return bad(format!("{spc} sectors per cluster"));
+    }
+    if b[16] == 0 {
+        return bad("no FAT copies".into());
+    }
+    Ok(())
+}

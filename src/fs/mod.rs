@@ -1,5 +1,5 @@
-//! File-system formats written and read by mkimage.
+//! File-system formats written and read by mkimage: FFSv2/UFS2 for roots,
+//! FAT for EFI system partitions.
 
-pub mod ffs;
-//! File systems written into a partition window.
 pub mod fat;
+pub mod ffs;

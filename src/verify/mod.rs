@@ -47,7 +47,8 @@ pub fn partitions(dev: &mut dyn BlockDevice) -> Result<Option<Vec<PartitionInfo>
 /// FFS/UFS partition of a GPT disk, or the whole file for a bare file
 /// system.
 pub fn open_root_fs(path: &Path) -> Result<Box<dyn BlockDevice>> {
-    let mut dev = image::open_image(path).with_context(|| format!("cannot open image {}", path.display()))?;
+    let mut dev =
+        image::open_image(path).with_context(|| format!("cannot open image {}", path.display()))?;
     match partitions(&mut *dev).with_context(|| format!("reading {}", path.display()))? {
         None => Ok(dev),
         Some(parts) => {
@@ -58,9 +59,15 @@ pub fn open_root_fs(path: &Path) -> Result<Box<dyn BlockDevice>> {
                 );
             };
             let (first, len) = (root.first_byte, root.len_bytes);
-            Ok(Box::new(Window::new(dev, first, len).with_context(|| {
-                format!("{}: partition {} lies outside the disk", path.display(), root.index)
-            })?))
+            Ok(Box::new(Window::new(dev, first, len).with_context(
+                || {
+                    format!(
+                        "{}: partition {} lies outside the disk",
+                        path.display(),
+                        root.index
+                    )
+                },
+            )?))
         }
     }
 }
@@ -68,7 +75,8 @@ pub fn open_root_fs(path: &Path) -> Result<Box<dyn BlockDevice>> {
 /// Check everything in the image at `path`. `Err` when it cannot be read
 /// at all; otherwise the findings (empty when clean).
 pub fn check_image(path: &Path) -> Result<Vec<Finding>> {
-    let mut dev = image::open_image(path).with_context(|| format!("cannot open image {}", path.display()))?;
+    let mut dev =
+        image::open_image(path).with_context(|| format!("cannot open image {}", path.display()))?;
     let mut out = Vec::new();
     let Some(parts) = partitions(&mut *dev)? else {
         let findings = ffs::check(dev).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -82,7 +90,10 @@ pub fn check_image(path: &Path) -> Result<Vec<Finding>> {
     let mut saw_fs = false;
     for p in &parts {
         let place = format!("partition {} ({})", p.index, p.name);
-        if p.first_byte.checked_add(p.len_bytes).is_none_or(|end| end > dev.len()) {
+        if p.first_byte
+            .checked_add(p.len_bytes)
+            .is_none_or(|end| end > dev.len())
+        {
             out.push(Finding {
                 place,
                 what: "lies outside the disk".into(),
@@ -103,7 +114,7 @@ pub fn check_image(path: &Path) -> Result<Vec<Finding>> {
                 }),
             }
         } else if p.type_guid == types::EFI_SYSTEM {
-            if let Err(e) = check_fat_boot_sector(&mut window) {
+            if let Err(e) = crate::fs::fat::check(&mut window) {
                 out.push(Finding {
                     place,
                     what: format!("FAT: {e}"),
@@ -131,11 +142,4 @@ fn check_gpt_copies(dev: &mut dyn BlockDevice, out: &mut Vec<Finding>) -> Result
         }),
     }
     Ok(())
-}
-
-/// The least an ESP must have for firmware to read it: a FAT boot sector.
-fn check_fat_boot_sector(dev: &mut dyn BlockDevice) -> Result<()> {
-    let mut bs = [0u8; 512];
-    dev.read_at(&mut bs, 0)?;
-    crate::fs::fat::check_boot_sector(&bs)
 }

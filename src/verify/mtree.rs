@@ -31,7 +31,11 @@ pub struct MtreeFinding {
 
 impl std::fmt::Display for MtreeFinding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: /{}: {}", self.spec, self.line, self.path, self.what)
+        write!(
+            f,
+            "{}:{}: /{}: {}",
+            self.spec, self.line, self.path, self.what
+        )
     }
 }
 
@@ -186,15 +190,23 @@ fn check_entry<D: BlockDevice>(
     }
     if let Some(u) = e.get("uname") {
         match users.get(u) {
-            Some(uid) if *uid != st.uid => find(format!("owner uid {}, spec says {u} ({uid})", st.uid)),
-            None => find(format!("spec names user {u}, unknown to the image's /etc/passwd")),
+            Some(uid) if *uid != st.uid => {
+                find(format!("owner uid {}, spec says {u} ({uid})", st.uid))
+            }
+            None => find(format!(
+                "spec names user {u}, unknown to the image's /etc/passwd"
+            )),
             _ => {}
         }
     }
     if let Some(g) = e.get("gname") {
         match groups.get(g) {
-            Some(gid) if *gid != st.gid => find(format!("group gid {}, spec says {g} ({gid})", st.gid)),
-            None => find(format!("spec names group {g}, unknown to the image's /etc/group")),
+            Some(gid) if *gid != st.gid => {
+                find(format!("group gid {}, spec says {g} ({gid})", st.gid))
+            }
+            None => find(format!(
+                "spec names group {g}, unknown to the image's /etc/group"
+            )),
             _ => {}
         }
     }

@@ -318,7 +318,10 @@ fn switch_tty_off(line: &str) -> String {
 /// (sshd takes the first value it reads); otherwise the lines are added
 /// before the first `Match` block so that they apply globally.
 pub fn sshd_config(set_text: &str) -> String {
-    sshd_config_with(set_text, &[("PermitEmptyPasswords", "yes"), ("UsePam", "no")])
+    sshd_config_with(
+        set_text,
+        &[("PermitEmptyPasswords", "yes"), ("UsePam", "no")],
+    )
 }
 
 /// `/etc/ssh/sshd_config` with the given `Keyword value` settings, edited

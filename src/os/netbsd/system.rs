@@ -8,7 +8,7 @@
 
 use anyhow::{Context, Result, bail};
 
-use super::config::{self, Console, Network, NetbsdConfig};
+use super::config::{self, Console, NetbsdConfig, Network};
 use super::{boot, devices};
 use crate::accounts::{self, ByteOrder};
 use crate::build::capture::CaptureSink;
@@ -149,12 +149,24 @@ pub fn write_system(
 
     // System configuration.
     w.root_file("etc/fstab", 0o644, config::fstab(&cfg)?.as_bytes())?;
-    w.root_file("etc/rc.conf", 0o644, config::rc_conf(&rc_conf, &cfg)?.as_bytes())?;
+    w.root_file(
+        "etc/rc.conf",
+        0o644,
+        config::rc_conf(&rc_conf, &cfg)?.as_bytes(),
+    )?;
     if let Some((path, text)) = config::ifconfig_file(&cfg)? {
         w.root_file(&path, 0o644, text.as_bytes())?;
     }
-    w.root_file("etc/resolv.conf", 0o644, config::resolv_conf(&cfg)?.as_bytes())?;
-    w.root_file("etc/ttys", 0o644, config::ttys(&ttys, cfg.console)?.as_bytes())?;
+    w.root_file(
+        "etc/resolv.conf",
+        0o644,
+        config::resolv_conf(&cfg)?.as_bytes(),
+    )?;
+    w.root_file(
+        "etc/ttys",
+        0o644,
+        config::ttys(&ttys, cfg.console)?.as_bytes(),
+    )?;
     let sshd_settings: Vec<(&str, &str)> = recipe
         .sshd_config
         .iter()
@@ -165,7 +177,11 @@ pub fn write_system(
         0o644,
         config::sshd_config_with(&sshd, &sshd_settings).as_bytes(),
     )?;
-    w.root_file("etc/login.conf", 0o644, config::login_conf(&login_conf).as_bytes())?;
+    w.root_file(
+        "etc/login.conf",
+        0o644,
+        config::login_conf(&login_conf).as_bytes(),
+    )?;
     if !inputs.extra_shells.is_empty() {
         w.root_file(
             "etc/shells",
@@ -185,8 +201,7 @@ pub fn write_system(
         config::ENTROPY_FILE_MODE,
         &config::entropy_file(&inputs.entropy, 512 * 8),
     )?;
-    for key in crate::sshkeys::all_host_key_files(&cfg.hostname, inputs.host_key_seed.as_deref())?
-    {
+    for key in crate::sshkeys::all_host_key_files(&cfg.hostname, inputs.host_key_seed.as_deref())? {
         w.root_file(&key.path, key.mode as u16, &key.contents)?;
     }
 

@@ -58,10 +58,14 @@ pub fn bootxx_ffsv2(seed: u64) -> Vec<u8> {
     let mut b = vec![0u8; BOOTXX_SIZE];
     filler(seed ^ 0x626f_6f74_7878, &mut b);
     b[..3].copy_from_slice(&[0xeb, 0x3c, 0x90]);
-    // bytes 446..510 (partition table) and 510..512 (signature) as built
+    // As NetBSD builds it: bytes 446..510 (where an MBR partition table
+    // would be) zero, 510..512 the signature, and the whole second sector
+    // (512..1024, where a disklabel would be) zero: installboot keeps the
+    // disk's bytes there and refuses boot code that has data in them.
     b[446..512].fill(0);
     b[510] = 0x55;
     b[511] = 0xaa;
+    b[512..1024].fill(0);
     let at = BOOTXX_MAGIC_OFFSET;
     b[at..at + 4].copy_from_slice(&X86_BOOT_MAGIC_1.to_le_bytes());
     let p = at + 4;

@@ -319,7 +319,8 @@ impl<D: BlockDevice> Checker<D> {
             .map(|(&n, _)| n)
             .collect();
         for d in dirs {
-            let bytes = match self.r.read_bytes(d, 1 << 30) {
+            let limit = self.r.max_dir();
+            let bytes = match self.r.read_bytes(d, limit) {
                 Ok(b) => b,
                 Err(e) => {
                     self.find(2, format!("directory inode {d}: cannot read: {e}"));

@@ -271,7 +271,7 @@ impl Geometry {
     /// Data fragments (`fs_dsize`).
     pub fn dsize(&self) -> u64 {
         (0..self.ncg)
-            .map(|c| self.cg_dlower(c) + self.cg_ndblk(c) - self.cg_dupper(c))
+            .map(|c| (self.cg_dlower(c) + self.cg_ndblk(c)).saturating_sub(self.cg_dupper(c)))
             .sum()
     }
     /// `fs_maxfilesize`.

@@ -10,7 +10,10 @@ use std::process::{Command, Output};
 use ffs_common::*;
 
 fn mkimage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mkimage")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_mkimage"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn ok(o: &Output) -> String {
@@ -44,7 +47,10 @@ fn makefs_from_a_directory_is_clean_and_reads_back() {
     assert_eq!(v.status.code(), Some(0), "{v:?}");
     // Sleuthkit recovers the regular files.
     let rec = d.path().join("rec");
-    run(tool("tsk_recover").args(["-a", "-f", "ufs2"]).arg(&img).arg(&rec));
+    run(tool("tsk_recover")
+        .args(["-a", "-f", "ufs2"])
+        .arg(&img)
+        .arg(&rec));
     run(tool("diff")
         .args(["-r", "-x", "motd-link", "-x", "fifo", "-x", "empty-dir"])
         .arg(&src)
@@ -64,7 +70,10 @@ fn makefs_from_a_directory_is_clean_and_reads_back() {
     assert!(line("fifo").starts_with("p"), "{ls}");
     assert!(line("etc").starts_with("drwxr-xr-x   3 "), "{ls}");
     let one = ok(&mkimage(&["ls", &s(&img), "/etc/motd"]));
-    assert!(one.contains(" 8 ") && one.trim_end().ends_with("/etc/motd"), "{one}");
+    assert!(
+        one.contains(" 8 ") && one.trim_end().ends_with("/etc/motd"),
+        "{one}"
+    );
 }
 
 #[test]
@@ -78,8 +87,18 @@ fn makefs_honours_size_flavour_label_and_seed() {
     // The first run may update the sources' access times (relatime).
     for img in [&a, &a, &b] {
         ok(&mkimage(&[
-            "makefs", "--flavour", "freebsd", "--size", "64M", "--label", "rootfs", "--seed", "7",
-            "-o", &s(img), &s(&src),
+            "makefs",
+            "--flavour",
+            "freebsd",
+            "--size",
+            "64M",
+            "--label",
+            "rootfs",
+            "--seed",
+            "7",
+            "-o",
+            &s(img),
+            &s(&src),
         ]));
     }
     assert_eq!(fs::metadata(&a).unwrap().len(), 64 << 20);
@@ -107,5 +126,8 @@ fn ls_and_cat_of_a_missing_path_fail_with_its_name() {
     build(&img, 64 << 20, mkimage::fs::ffs::Flavour::NetBsd);
     let o = mkimage(&["cat", img.to_str().unwrap(), "/no/such"]);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such"), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("/no/such"),
+        "{o:?}"
+    );
 }

@@ -49,7 +49,10 @@ fn flipped_bit_in_a_cylinder_group_block_map_is_a_pass5_finding() {
     patch(&img, off, |b| b[0] ^= 0x10);
     let (code, out) = verify(&img);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("pass 5: cg 1: free-block map differs"), "{out}");
+    assert!(
+        out.contains("pass 5: cg 1: free-block map differs"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -61,7 +64,12 @@ fn changed_link_count_in_an_inode_is_a_pass4_finding() {
     patch(&img, off + 2, |b| b[0] = 7);
     let (code, out) = verify(&img);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("pass 4: inode {ino}: link count is 7, should be 1")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "pass 4: inode {ino}: link count is 7, should be 1"
+        )),
+        "{out}"
+    );
 }
 
 #[test]
@@ -73,7 +81,10 @@ fn wrong_block_count_in_an_inode_is_a_pass1_finding() {
     patch(&img, off + 24, |b| b[0] ^= 0x40);
     let (code, out) = verify(&img);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("pass 1: inode {ino}: di_blocks is")), "{out}");
+    assert!(
+        out.contains(&format!("pass 1: inode {ino}: di_blocks is")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -86,7 +97,10 @@ fn broken_directory_entry_is_a_pass2_finding() {
     patch(&img, off + 24 + 4, |b| b[0] = 3);
     let (code, out) = verify(&img);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("pass 2: directory inode 2 at byte 24: bad record length"), "{out}");
+    assert!(
+        out.contains("pass 2: directory inode 2 at byte 24: bad record length"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -96,7 +110,9 @@ fn entry_pointing_at_a_free_inode_is_a_pass2_finding() {
     let root = r.inode(2).unwrap();
     let off = root.db[0] * r.geometry().fsize64();
     // Third entry's inode number -> an unused inode.
-    patch(&img, off + 24, |b| b[..4].copy_from_slice(&9000u32.to_le_bytes()));
+    patch(&img, off + 24, |b| {
+        b[..4].copy_from_slice(&9000u32.to_le_bytes())
+    });
     let (code, out) = verify(&img);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("points to unallocated inode 9000"), "{out}");
@@ -134,14 +150,22 @@ fn backup_superblock_that_disagrees_is_a_finding() {
     patch(&img, off, |b| b[0] ^= 0x08);
     let (code, out) = verify(&img);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("superblock: cg {}: backup superblock has fs_ipg", g.ncg - 1)), "{out}");
+    assert!(
+        out.contains(&format!(
+            "superblock: cg {}: backup superblock has fs_ipg",
+            g.ncg - 1
+        )),
+        "{out}"
+    );
 }
 
 #[test]
 fn image_without_a_superblock_is_unreadable_exit_2() {
     let d = tempfile::tempdir().unwrap();
     let (img, _) = image(d.path());
-    patch(&img, 65536 + 1372, |b| b[..4].copy_from_slice(&[0, 0, 0, 0]));
+    patch(&img, 65536 + 1372, |b| {
+        b[..4].copy_from_slice(&[0, 0, 0, 0])
+    });
     let (code, _) = verify(&img);
     assert_eq!(code, 2);
 }

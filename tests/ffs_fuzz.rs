@@ -19,17 +19,35 @@ const SIZE: usize = 3 << 20;
 fn image() -> &'static [u8] {
     static IMG: OnceLock<Vec<u8>> = OnceLock::new();
     IMG.get_or_init(|| {
-        let mut w = FfsWriter::new(MemDevice::new(SIZE), FsOptions::new(SIZE as u64, Flavour::NetBsd)).unwrap();
+        let mut w = FfsWriter::new(
+            MemDevice::new(SIZE),
+            FsOptions::new(SIZE as u64, Flavour::NetBsd),
+        )
+        .unwrap();
         for i in 0..40 {
-            add_bytes(&mut w, Entry::file(format!("d{}/f{i}", i % 5), 0o644, 0, T), &bytes(i, (i as usize * 977) % 9000)).unwrap();
+            add_bytes(
+                &mut w,
+                Entry::file(format!("d{}/f{i}", i % 5), 0o644, 0, T),
+                &bytes(i, (i as usize * 977) % 9000),
+            )
+            .unwrap();
         }
         add_bytes(&mut w, Entry::file("big", 0o644, 0, T), &bytes(99, 700_000)).unwrap();
         add_bytes(&mut w, Entry::symlink("s", "d0/f0", T), b"").unwrap();
         add_bytes(&mut w, Entry::symlink("long", "x".repeat(300), T), b"").unwrap();
-        add_bytes(&mut w, Entry::new("hl", EntryKind::HardLink("big".into()), 0o644, T), b"").unwrap();
+        add_bytes(
+            &mut w,
+            Entry::new("hl", EntryKind::HardLink("big".into()), 0o644, T),
+            b"",
+        )
+        .unwrap();
         let (dev, _) = w.finish().unwrap();
         let v = dev.into_vec();
-        assert!(ffs::check(MemDevice::from_vec(v.clone())).unwrap().is_empty());
+        assert!(
+            ffs::check(MemDevice::from_vec(v.clone()))
+                .unwrap()
+                .is_empty()
+        );
         v
     })
 }
@@ -66,7 +84,10 @@ fn read_everything(bytes: Vec<u8>) {
 }
 
 fn cases() -> u32 {
-    std::env::var("FFS_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    std::env::var("FFS_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
 }
 
 proptest! {

@@ -57,7 +57,11 @@ fn small_fs(img: &std::path::Path, size: u64, opts: impl FnOnce(&mut FsOptions))
 #[test]
 fn fsstat_shows_newfs_geometry_for_64m_1g_and_16g() {
     let d = tempfile::tempdir().unwrap();
-    for (size, bsize, fsize) in [(64u64 << 20, 8192u64, 1024u64), (1 << 30, 32768, 4096), (16 << 30, 32768, 4096)] {
+    for (size, bsize, fsize) in [
+        (64u64 << 20, 8192u64, 1024u64),
+        (1 << 30, 32768, 4096),
+        (16 << 30, 32768, 4096),
+    ] {
         let img = d.path().join("fs.img");
         let t = Instant::now();
         small_fs(&img, size, |_| {});
@@ -98,7 +102,14 @@ fn geometry_matches_debian_makefs_when_the_block_size_limits_the_group() {
     let empty = d.path().join("empty");
     fs::create_dir(&empty).unwrap();
     run(tool("makefs")
-        .args(["-t", "ffs", "-o", "version=2,bsize=8192,fsize=1024,density=4096", "-s", "256m"])
+        .args([
+            "-t",
+            "ffs",
+            "-o",
+            "version=2,bsize=8192,fsize=1024,density=4096",
+            "-s",
+            "256m",
+        ])
         .arg(&peer)
         .arg(&empty));
     let bytes = fs::read(&peer).unwrap();

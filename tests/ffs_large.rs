@@ -77,7 +77,12 @@ impl Write for Check {
     }
 }
 
-fn sparse_file(size: u64, every: u64, fs_size: u64, bsize: Option<u32>) -> (tempfile::TempDir, std::path::PathBuf) {
+fn sparse_file(
+    size: u64,
+    every: u64,
+    fs_size: u64,
+    bsize: Option<u32>,
+) -> (tempfile::TempDir, std::path::PathBuf) {
     let d = tempfile::tempdir().unwrap();
     let img = d.path().join("fs.img");
     let dev = RawFile::create(&img, fs_size).unwrap();
@@ -85,7 +90,15 @@ fn sparse_file(size: u64, every: u64, fs_size: u64, bsize: Option<u32>) -> (temp
     o.block_size = bsize;
     let mut w = FfsWriter::new(dev, o).unwrap();
     let e = Entry::file("big", 0o644, size, T);
-    w.add(&e, &mut Sparse { pos: 0, size, every }).unwrap();
+    w.add(
+        &e,
+        &mut Sparse {
+            pos: 0,
+            size,
+            every,
+        },
+    )
+    .unwrap();
     w.finish().unwrap();
     (d, img)
 }
@@ -95,7 +108,11 @@ fn read_back(img: &std::path::Path, size: u64, every: u64) {
     assert!(findings.is_empty(), "{findings:?}");
     let mut r = FfsReader::open(RawFile::open_read_only(img).unwrap()).unwrap();
     let ino = r.lookup("big").unwrap();
-    let mut c = Check { pos: 0, every, bad: None };
+    let mut c = Check {
+        pos: 0,
+        every,
+        bad: None,
+    };
     assert_eq!(r.read_file(ino, &mut c).unwrap(), size);
     assert_eq!(c.bad, None);
 }
@@ -112,7 +129,11 @@ fn file_of_8_gib_with_holes_uses_double_indirect_blocks_and_stays_sparse() {
     let di = r.inode(st.ino).unwrap();
     assert!(di.ib[1] != 0, "double indirect block expected");
     // 32 marker blocks, the last block and a few indirect blocks: tiny.
-    assert!(st.blocks * 512 < 2 << 20, "{} bytes allocated", st.blocks * 512);
+    assert!(
+        st.blocks * 512 < 2 << 20,
+        "{} bytes allocated",
+        st.blocks * 512
+    );
     assert!(fs::metadata(&img).unwrap().blocks() * 512 < 8 << 20);
 }
 
@@ -125,7 +146,10 @@ fn file_beyond_double_indirect_reach_uses_triple_indirect_blocks_grub_agrees() {
     read_back(&img, size, every);
     let mut r = FfsReader::open(RawFile::open_read_only(&img).unwrap()).unwrap();
     let ino = r.lookup("big").unwrap();
-    assert!(r.inode(ino).unwrap().ib[2] != 0, "triple indirect block expected");
+    assert!(
+        r.inode(ino).unwrap().ib[2] != 0,
+        "triple indirect block expected"
+    );
     // GRUB reads the same bytes.
     let local = d.path().join("local");
     let f = fs::File::create(&local).unwrap();
@@ -136,7 +160,10 @@ fn file_beyond_double_indirect_reach_uses_triple_indirect_blocks_grub_agrees() {
         m += every;
     }
     drop(f);
-    run(tool("grub-fstest").arg(&img).args(["cmp", "/big"]).arg(&local));
+    run(tool("grub-fstest")
+        .arg(&img)
+        .args(["cmp", "/big"])
+        .arg(&local));
 }
 
 #[test]
@@ -147,7 +174,12 @@ fn directory_of_100k_entries_spans_many_blocks_and_is_clean() {
     let dev = RawFile::create(&img, size).unwrap();
     let mut w = FfsWriter::new(dev, FsOptions::new(size, Flavour::NetBsd)).unwrap();
     for i in 0..100_000 {
-        add_bytes(&mut w, Entry::file(format!("big/f{i:06}"), 0o644, 0, T), b"").unwrap();
+        add_bytes(
+            &mut w,
+            Entry::file(format!("big/f{i:06}"), 0o644, 0, T),
+            b"",
+        )
+        .unwrap();
     }
     add_bytes(&mut w, Entry::file("big/f099999", 0o644, 0, T), b"last\n").unwrap();
     w.finish().unwrap();
@@ -163,7 +195,10 @@ fn directory_of_100k_entries_spans_many_blocks_and_is_clean() {
     assert_eq!(got, want);
     let local = d.path().join("local");
     fs::write(&local, b"last\n").unwrap();
-    run(tool("grub-fstest").arg(&img).args(["cmp", "/big/f099999"]).arg(&local));
+    run(tool("grub-fstest")
+        .arg(&img)
+        .args(["cmp", "/big/f099999"])
+        .arg(&local));
 }
 
 #[test]
@@ -176,7 +211,10 @@ fn out_of_space_says_how_much_was_needed_and_which_size_fits() {
     let data = bytes(1, 12 << 20);
     let err = add_bytes(&mut w, Entry::file("too-big", 0o644, 0, T), &data).unwrap_err();
     let msg = format!("{err:#}");
-    assert!(msg.contains("file system is full writing /too-big"), "{msg}");
+    assert!(
+        msg.contains("file system is full writing /too-big"),
+        "{msg}"
+    );
     let suggest = msg.rsplit("--size ").next().unwrap();
     let fits = ffs::parse_size(suggest.trim()).unwrap();
     assert!(fits > 12 << 20, "{msg}");
@@ -204,7 +242,10 @@ fn out_of_inodes_says_how_many_and_which_size_fits() {
         }
     }
     let msg = err.expect("ran out of inodes");
-    assert!(msg.contains("out of inodes") && msg.contains("--size"), "{msg}");
+    assert!(
+        msg.contains("out of inodes") && msg.contains("--size"),
+        "{msg}"
+    );
 }
 
 #[test]

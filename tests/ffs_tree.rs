@@ -48,7 +48,10 @@ fn tsk_recover_and_diff_reproduce_the_regular_files() {
         fs::copy(expect.join("bin/su"), expect.join(name)).unwrap();
     }
     let rec = d.path().join("rec");
-    run(tool("tsk_recover").args(["-a", "-f", "ufs2"]).arg(&img).arg(&rec));
+    run(tool("tsk_recover")
+        .args(["-a", "-f", "ufs2"])
+        .arg(&img)
+        .arg(&rec));
     // tsk_recover turns symlinks into files (inline ones as zeros): skip them.
     run(tool("diff")
         .args(["-r", "-x", "link*", "-x", "short"])
@@ -70,8 +73,18 @@ fn fls_lists_exactly_the_tree() {
         }
     }
     for extra in [
-        "bin/su-link", "hl2", "tmp", "link119", "link120", "link121", "short", "dev",
-        "dev/null", "dev/wd0a", "dev/fifo", "dev/sock",
+        "bin/su-link",
+        "hl2",
+        "tmp",
+        "link119",
+        "link120",
+        "link121",
+        "short",
+        "dev",
+        "dev/null",
+        "dev/wd0a",
+        "dev/fifo",
+        "dev/sock",
     ] {
         want.insert(extra.to_string());
     }
@@ -92,7 +105,13 @@ fn ino_of(fls: &str, path: &str) -> String {
     fls.lines()
         .find_map(|l| {
             let (head, p) = l.split_once('\t')?;
-            (p == path).then(|| head.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_string())
+            (p == path).then(|| {
+                head.split_whitespace()
+                    .nth(1)
+                    .unwrap()
+                    .trim_end_matches(':')
+                    .to_string()
+            })
         })
         .unwrap_or_else(|| panic!("{path} not listed"))
 }
@@ -111,10 +130,16 @@ fn istat_shows_modes_owners_links_and_symlink_targets_of_119_120_121_bytes() {
     let tmp = istat(&img, &ino_of(&fls, "tmp"));
     assert!(tmp.contains("mode: drwxrwxrwt"), "{tmp}");
     let etc = istat(&img, &ino_of(&fls, "etc"));
-    assert!(etc.contains("uid / gid: 0 / 5") && etc.contains("mode: drwxr-x---"), "{etc}");
+    assert!(
+        etc.contains("uid / gid: 0 / 5") && etc.contains("mode: drwxr-x---"),
+        "{etc}"
+    );
     let owned = istat(&img, &ino_of(&fls, "owned"));
     assert!(owned.contains("uid / gid: 1000 / 1001"), "{owned}");
-    assert!(owned.contains("File Modified:\t2020-09-13 12:26:40"), "{owned}");
+    assert!(
+        owned.contains("File Modified:\t2020-09-13 12:26:40"),
+        "{owned}"
+    );
     let root = istat(&img, "2");
     // 2 + subdirectories: bin deep dev etc long many p tmp.
     assert!(root.contains("num of links: 10"), "{root}");
@@ -155,7 +180,10 @@ fn device_numbers_use_each_flavours_encoding_as_ufs_core_reads_them() {
         let e = ufs_inode(&bytes, "owned");
         assert_eq!((e.mtime.sec, e.mtime.nsec), (1_600_000_000, 5));
         assert_eq!((e.atime.sec, e.atime.nsec), (T.secs, T.nsec as i32));
-        assert_eq!(e.birthtime.map(|b| (b.sec, b.nsec)), Some((T.secs, T.nsec as i32)));
+        assert_eq!(
+            e.birthtime.map(|b| (b.sec, b.nsec)),
+            Some((T.secs, T.nsec as i32))
+        );
     }
 }
 

@@ -62,11 +62,7 @@ fn time_string(secs: i64) -> String {
     }
 }
 
-fn line<D: crate::disk::BlockDevice>(
-    r: &mut FfsReader<D>,
-    st: &Stat,
-    name: &str,
-) -> String {
+fn line<D: crate::disk::BlockDevice>(r: &mut FfsReader<D>, st: &Stat, name: &str) -> String {
     let size = match st.mode & IFMT {
         IFCHR | IFBLK => format!("{:#x}", st.rdev),
         _ => st.size.to_string(),
@@ -81,11 +77,11 @@ fn line<D: crate::disk::BlockDevice>(
         time_string(st.mtime.secs),
         name
     );
-    if st.mode & IFMT == IFLNK {
-        if let Ok(t) = r.readlink(st.ino) {
-            l.push_str(" -> ");
-            l.push_str(&String::from_utf8_lossy(&t));
-        }
+    if st.mode & IFMT == IFLNK
+        && let Ok(t) = r.readlink(st.ino)
+    {
+        l.push_str(" -> ");
+        l.push_str(&String::from_utf8_lossy(&t));
     }
     l
 }

@@ -14,9 +14,9 @@ use crate::progress;
 fn seed_of(s: &str) -> u64 {
     match s.parse::<u64>() {
         Ok(n) => n,
-        Err(_) => s
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)),
+        Err(_) => s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        }),
     }
 }
 
@@ -47,8 +47,13 @@ pub fn run(args: MakefsArgs) -> Result<ExitCode> {
         .with_context(|| format!("creating {}", args.output.display()))?;
     let mut w = FfsWriter::new(dev, opts)
         .with_context(|| format!("laying out a {size}-byte file system"))?;
-    crate::source::dir::walk(&args.source, &mut w)
-        .with_context(|| format!("copying {} into {}", args.source.display(), args.output.display()))?;
+    crate::source::dir::walk(&args.source, &mut w).with_context(|| {
+        format!(
+            "copying {} into {}",
+            args.source.display(),
+            args.output.display()
+        )
+    })?;
     let (_, s) = w.finish().context("finishing the file system")?;
     progress::info(format!(
         "{}: {} files, {} directories, {} of {} used",

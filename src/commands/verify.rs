@@ -13,9 +13,8 @@ use crate::progress;
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let dev = open_root_fs(&args.image).map_err(|e| UsageError(format!("{e:#}")))?;
-    let findings = ffs::check(dev).map_err(|e| {
-        UsageError(format!("{}: {e}", args.image.display()))
-    })?;
+    let findings =
+        ffs::check(dev).map_err(|e| UsageError(format!("{}: {e}", args.image.display())))?;
     if findings.is_empty() {
         progress::info(format!("{}: clean", args.image.display()));
         return Ok(ExitCode::SUCCESS);

@@ -110,12 +110,16 @@ fn walk_dir(
             links.insert(key, path.clone());
         }
         if ft.is_dir() {
-            sink.add(&entry_for(path.clone(), &md, EntryKind::Dir), &mut std::io::empty())?;
+            sink.add(
+                &entry_for(path.clone(), &md, EntryKind::Dir),
+                &mut std::io::empty(),
+            )?;
             walk_dir(&host, &path, sink, links)?;
         } else if ft.is_file() {
             let mut e = entry_for(path, &md, EntryKind::File);
             e.size = md.len();
-            let mut f = fs::File::open(&host).with_context(|| format!("opening {}", host.display()))?;
+            let mut f =
+                fs::File::open(&host).with_context(|| format!("opening {}", host.display()))?;
             sink.add(&e, &mut f)
                 .with_context(|| format!("adding {}", host.display()))?;
         } else if ft.is_symlink() {

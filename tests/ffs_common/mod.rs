@@ -17,10 +17,14 @@ pub const T: Timestamp = Timestamp {
 
 /// Deterministic pseudo-random bytes.
 pub fn bytes(seed: u64, n: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (x >> 33) as u8
         })
         .collect()
@@ -49,7 +53,12 @@ pub fn standard_tree(sink: &mut dyn EntrySink) -> Vec<Expect> {
     file(sink, "one-byte", 0o644, vec![7]);
     file(sink, "frag-tail", 0o644, bytes(1, 5000));
     file(sink, "exact-block", 0o644, bytes(2, 32768));
-    file(sink, "twelve-blocks-plus", 0o644, bytes(3, 12 * 32768 + 100));
+    file(
+        sink,
+        "twelve-blocks-plus",
+        0o644,
+        bytes(3, 12 * 32768 + 100),
+    );
     let mut holey = vec![0u8; 40 * 32768];
     holey[3 * 32768 + 5] = 1;
     holey[39 * 32768 + 7] = 2;
@@ -59,7 +68,12 @@ pub fn standard_tree(sink: &mut dyn EntrySink) -> Vec<Expect> {
     add_bytes(sink, Entry::dir("tmp", 0o1777, T), b"").unwrap();
     file(sink, "deep/a/b/c/d/e/f/file", 0o644, b"deep\n".to_vec());
     let long = "n".repeat(255);
-    file(sink, &format!("long/{long}"), 0o644, b"long name\n".to_vec());
+    file(
+        sink,
+        &format!("long/{long}"),
+        0o644,
+        b"long name\n".to_vec(),
+    );
     // A 1023-byte path.
     let mut p = String::from("p");
     while p.len() + 200 < 1023 {
@@ -73,11 +87,17 @@ pub fn standard_tree(sink: &mut dyn EntrySink) -> Vec<Expect> {
     file(sink, &p, 0o644, b"far\n".to_vec());
     // Owners and flags, nanosecond times.
     let mut e = Entry::file("owned", 0o640, 0, T).owned(1000, 1001);
-    e.mtime = Timestamp { secs: 1_600_000_000, nsec: 5 };
+    e.mtime = Timestamp {
+        secs: 1_600_000_000,
+        nsec: 5,
+    };
     e.flags = 0x20000; // SF_ARCHIVED
     let data = b"owned\n".to_vec();
     add_bytes(sink, e, &data).unwrap();
-    files.push(Expect { path: "owned".into(), data });
+    files.push(Expect {
+        path: "owned".into(),
+        data,
+    });
     // Symlinks of 119, 120 and 121 bytes and a short one.
     for n in [119usize, 120, 121] {
         let target = format!("/{}", "t".repeat(n - 1));
@@ -87,27 +107,68 @@ pub fn standard_tree(sink: &mut dyn EntrySink) -> Vec<Expect> {
     // Devices, fifo, socket.
     add_bytes(
         sink,
-        Entry::new("dev/null", EntryKind::CharDevice { major: 2, minor: 2 }, 0o666, T),
+        Entry::new(
+            "dev/null",
+            EntryKind::CharDevice { major: 2, minor: 2 },
+            0o666,
+            T,
+        ),
         b"",
     )
     .unwrap();
     add_bytes(
         sink,
-        Entry::new("dev/wd0a", EntryKind::BlockDevice { major: 0, minor: 0x12345 }, 0o640, T)
-            .owned(0, 5),
+        Entry::new(
+            "dev/wd0a",
+            EntryKind::BlockDevice {
+                major: 0,
+                minor: 0x12345,
+            },
+            0o640,
+            T,
+        )
+        .owned(0, 5),
         b"",
     )
     .unwrap();
     add_bytes(sink, Entry::new("dev/fifo", EntryKind::Fifo, 0o600, T), b"").unwrap();
-    add_bytes(sink, Entry::new("dev/sock", EntryKind::Socket, 0o600, T), b"").unwrap();
+    add_bytes(
+        sink,
+        Entry::new("dev/sock", EntryKind::Socket, 0o600, T),
+        b"",
+    )
+    .unwrap();
     // Hard links.
-    add_bytes(sink, Entry::new("bin/su-link", EntryKind::HardLink("bin/su".into()), 0o4755, T), b"").unwrap();
-    add_bytes(sink, Entry::new("hl2", EntryKind::HardLink("bin/su".into()), 0o4755, T), b"").unwrap();
+    add_bytes(
+        sink,
+        Entry::new(
+            "bin/su-link",
+            EntryKind::HardLink("bin/su".into()),
+            0o4755,
+            T,
+        ),
+        b"",
+    )
+    .unwrap();
+    add_bytes(
+        sink,
+        Entry::new("hl2", EntryKind::HardLink("bin/su".into()), 0o4755, T),
+        b"",
+    )
+    .unwrap();
     // Replacement: a later entry at the same path wins, blocks freed.
-    add_bytes(sink, Entry::file("replaced", 0o644, 0, T), &bytes(9, 100_000)).unwrap();
+    add_bytes(
+        sink,
+        Entry::file("replaced", 0o644, 0, T),
+        &bytes(9, 100_000),
+    )
+    .unwrap();
     let data = b"second\n".to_vec();
     add_bytes(sink, Entry::file("replaced", 0o644, 0, T), &data).unwrap();
-    files.push(Expect { path: "replaced".into(), data });
+    files.push(Expect {
+        path: "replaced".into(),
+        data,
+    });
     // A directory spanning several blocks.
     for i in 0..3000 {
         let data = format!("{i}\n").into_bytes();

@@ -117,7 +117,11 @@ pub fn build(g: &Geometry, c: u32, st: &CgState<'_>) -> (Vec<u8>, Csum) {
         nextfreeoff: nextfreeoff as i32,
         clustersumoff: csumoff as i32,
         clusteroff: clusteroff as i32,
-        nclusterblks: if g.contigsumsize > 0 { (ndblk / frag) as i32 } else { 0 },
+        nclusterblks: if g.contigsumsize > 0 {
+            (ndblk / frag) as i32
+        } else {
+            0
+        },
         niblk: g.ipg as i32,
         initediblk: st.initediblk as i32,
         time: st.time,

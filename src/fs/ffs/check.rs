@@ -112,8 +112,16 @@ impl<D: BlockDevice> Checker<D> {
             ("fs_fsbtodb", sb.fsbtodb.into(), log2(g.fsize / 512).into()),
             ("fs_qbmask", sb.qbmask, i64::from(g.bsize) - 1),
             ("fs_qfmask", sb.qfmask, i64::from(g.fsize) - 1),
-            ("fs_maxsymlinklen", sb.maxsymlinklen.into(), MAXSYMLINKLEN as i64),
-            ("fs_maxfilesize", sb.maxfilesize as i64, g.maxfilesize() as i64),
+            (
+                "fs_maxsymlinklen",
+                sb.maxsymlinklen.into(),
+                MAXSYMLINKLEN as i64,
+            ),
+            (
+                "fs_maxfilesize",
+                sb.maxfilesize as i64,
+                g.maxfilesize() as i64,
+            ),
             (
                 "fs_sbsize",
                 sb.sbsize.into(),
@@ -122,7 +130,11 @@ impl<D: BlockDevice> Checker<D> {
             ),
             ("fs_csaddr", sb.csaddr, g.cgdmin(0) as i64),
             ("fs_dsize", sb.dsize, g.dsize() as i64),
-            ("fs_sblockloc", sb.sblockloc, self.r.superblock_offset() as i64),
+            (
+                "fs_sblockloc",
+                sb.sblockloc,
+                self.r.superblock_offset() as i64,
+            ),
         ];
         for (name, have, want) in expect {
             if have != want {
@@ -136,7 +148,10 @@ impl<D: BlockDevice> Checker<D> {
             self.find(0, format!("fs_minfree {} is not 0..99", sb.minfree));
         }
         if sb.clean != FS_ISCLEAN {
-            self.find(0, format!("fs_clean is {}, file system not clean", sb.clean));
+            self.find(
+                0,
+                format!("fs_clean is {}, file system not clean", sb.clean),
+            );
         }
         let known = FS_DOSOFTDEP | 0x01 | 0x04 | 0x08 | 0x10 | 0x20 | 0x80;
         if sb.flags & !known != 0 {
@@ -236,7 +251,10 @@ impl<D: BlockDevice> Checker<D> {
         if di.mode == 0 {
             // fsck_ffs: PARTIALLY ALLOCATED INODE (di_gen may be random).
             if di.size != 0 || di.db.iter().chain(di.ib.iter()).any(|&a| a != 0) {
-                self.find(1, format!("inode {ino} is partially allocated (mode 0 but size or blocks set)"));
+                self.find(
+                    1,
+                    format!("inode {ino} is partially allocated (mode 0 but size or blocks set)"),
+                );
             }
             return;
         }
@@ -247,16 +265,29 @@ impl<D: BlockDevice> Checker<D> {
         }
         let g = self.g.clone();
         if di.size > g.maxfilesize() {
-            self.find(1, format!("inode {ino} has size {} beyond the maximum", di.size));
+            self.find(
+                1,
+                format!("inode {ino} has size {} beyond the maximum", di.size),
+            );
             return;
         }
-        if ft == IFDIR && di.size % dir::DIRBLKSIZ as u64 != 0 {
-            self.find(1, format!("directory inode {ino} has size {} not a multiple of 512", di.size));
+        if ft == IFDIR && !di.size.is_multiple_of(dir::DIRBLKSIZ as u64) {
+            self.find(
+                1,
+                format!(
+                    "directory inode {ino} has size {} not a multiple of 512",
+                    di.size
+                ),
+            );
         }
         let inline_link = ft == IFLNK && di.blocks == 0 && (di.size as usize) < MAXSYMLINKLEN;
         let mut counted = 0u64;
         if matches!(ft, IFREG | IFDIR | IFLNK) && !inline_link {
-            let last_lbn = if di.size == 0 { None } else { Some((di.size - 1) / g.bsize64()) };
+            let last_lbn = if di.size == 0 {
+                None
+            } else {
+                Some((di.size - 1) / g.bsize64())
+            };
             let mut problems: Vec<String> = Vec::new();
             let used = &mut self.used;
             let total = g.size;
@@ -267,7 +298,9 @@ impl<D: BlockDevice> Checker<D> {
                 };
                 if let (Some(l), Some(last)) = (lbn, last_lbn) {
                     if l > last {
-                        problems.push(format!("block pointer {addr} past the end of file (lbn {l})"));
+                        problems.push(format!(
+                            "block pointer {addr} past the end of file (lbn {l})"
+                        ));
                         return false;
                     }
                 } else if lbn.is_some() && last_lbn.is_none() {
@@ -280,7 +313,9 @@ impl<D: BlockDevice> Checker<D> {
                     return false;
                 }
                 if (addr..addr + n).any(|f| used.is_used(f)) {
-                    problems.push(format!("block {addr} is also used by another inode or metadata"));
+                    problems.push(format!(
+                        "block {addr} is also used by another inode or metadata"
+                    ));
                     return false;
                 }
                 used.mark(addr, n, true);
@@ -297,7 +332,10 @@ impl<D: BlockDevice> Checker<D> {
         if di.blocks != counted {
             self.find(
                 1,
-                format!("inode {ino}: di_blocks is {}, it holds {counted}", di.blocks),
+                format!(
+                    "inode {ino}: di_blocks is {}, it holds {counted}",
+                    di.blocks
+                ),
             );
         }
         self.inodes.insert(
@@ -329,7 +367,10 @@ impl<D: BlockDevice> Checker<D> {
             };
             let (entries, problems) = dir::parse(&bytes);
             for p in problems.iter().take(5) {
-                self.find(2, format!("directory inode {d} at byte {}: {}", p.offset, p.what));
+                self.find(
+                    2,
+                    format!("directory inode {d} at byte {}: {}", p.offset, p.what),
+                );
             }
             for (i, e) in entries.iter().enumerate() {
                 let name = String::from_utf8_lossy(&e.name).into_owned();
@@ -347,7 +388,10 @@ impl<D: BlockDevice> Checker<D> {
                 let Some(t) = self.inodes.get_mut(&e.ino) else {
                     self.find(
                         2,
-                        format!("directory inode {d}: entry '{name}' points to unallocated inode {}", e.ino),
+                        format!(
+                            "directory inode {d}: entry '{name}' points to unallocated inode {}",
+                            e.ino
+                        ),
                     );
                     continue;
                 };
@@ -369,7 +413,10 @@ impl<D: BlockDevice> Checker<D> {
                     continue;
                 }
                 if prev != 0 {
-                    self.find(2, format!("directory inode {} is linked from {prev} and {d}", e.ino));
+                    self.find(
+                        2,
+                        format!("directory inode {} is linked from {prev} and {d}", e.ino),
+                    );
                 }
                 self.edges.push((d, e.ino));
             }
@@ -396,7 +443,10 @@ impl<D: BlockDevice> Checker<D> {
                 self.inodes.get(&d).map_or(0, |i| i.parent)
             };
             if want != 0 && t != want {
-                self.find(3, format!("directory inode {d}: '..' is {t}, should be {want}"));
+                self.find(
+                    3,
+                    format!("directory inode {d}: '..' is {t}, should be {want}"),
+                );
             }
         }
         let mut children: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
@@ -419,14 +469,20 @@ impl<D: BlockDevice> Checker<D> {
         for (n, i) in all {
             if !reach.contains(&n) {
                 if i.mode & IFMT == IFDIR {
-                    self.find(3, format!("directory inode {n} is not reachable from the root"));
+                    self.find(
+                        3,
+                        format!("directory inode {n} is not reachable from the root"),
+                    );
                 } else {
                     self.find(4, format!("inode {n} is not referenced by any directory"));
                 }
                 continue;
             }
             if i32::from(i.nlink) != i.refs as i32 {
-                self.find(4, format!("inode {n}: link count is {}, should be {}", i.nlink, i.refs));
+                self.find(
+                    4,
+                    format!("inode {n}: link count is {}, should be {}", i.nlink, i.refs),
+                );
             }
         }
     }
@@ -438,7 +494,9 @@ impl<D: BlockDevice> Checker<D> {
         let mut total = CsumTotal::default();
         let mut cs_expect = vec![0u8; g.cssize as usize];
         for c in 0..g.ncg {
-            let Some(disk) = self.read_cg(c) else { continue };
+            let Some(disk) = self.read_cg(c) else {
+                continue;
+            };
             let h = self.cg_hdr[c as usize].clone().unwrap_or_default();
             let first = u64::from(c) * ipg;
             let inodes = &self.inodes;
@@ -460,7 +518,11 @@ impl<D: BlockDevice> Checker<D> {
                 ndir,
                 initediblk: h.initediblk.clamp(0, g.ipg as i32) as u32,
                 time: h.time,
-                rotors: (rot(h.rotor, ndblk), rot(h.frotor, ndblk), rot(h.irotor, g.ipg as i32)),
+                rotors: (
+                    rot(h.rotor, ndblk),
+                    rot(h.frotor, ndblk),
+                    rot(h.irotor, g.ipg as i32),
+                ),
             };
             let (mut want, cs) = cg::build(&g, c, &st);
             super::bytes::put_i32(&mut want, 8, h.old_time);
@@ -475,7 +537,11 @@ impl<D: BlockDevice> Checker<D> {
             let regions = [
                 ("header", 0, CG_HEADER),
                 ("used-inode map", iusedoff, freeoff),
-                ("free-block map", freeoff, if csumoff > 0 { csumoff } else { nextfreeoff }),
+                (
+                    "free-block map",
+                    freeoff,
+                    if csumoff > 0 { csumoff } else { nextfreeoff },
+                ),
                 ("cluster summary", csumoff, clusteroff),
                 ("free-cluster map", clusteroff, nextfreeoff),
                 ("padding", nextfreeoff, want.len() as u64),
@@ -502,7 +568,11 @@ impl<D: BlockDevice> Checker<D> {
                         let d = (k..k + 8)
                             .find(|&x| bit(&want[f..], x) != bit(&disk[f..], x))
                             .unwrap_or(k);
-                        format!(": inode {} is marked {}", first + d, if bit(&disk[f..], d) { "used" } else { "free" })
+                        format!(
+                            ": inode {} is marked {}",
+                            first + d,
+                            if bit(&disk[f..], d) { "used" } else { "free" }
+                        )
                     } else {
                         format!(" at byte {}", i - f)
                     };
@@ -520,11 +590,14 @@ impl<D: BlockDevice> Checker<D> {
         {
             self.find(5, "cannot read the cylinder-group summary area");
         } else if area != cs_expect {
-            let i = (0..area.len()).find(|&i| area[i] != cs_expect[i]).unwrap_or(0);
+            let i = (0..area.len())
+                .find(|&i| area[i] != cs_expect[i])
+                .unwrap_or(0);
             self.find(5, format!("summary information for cg {} differs", i / 16));
         }
         let t = sb.cstotal;
-        if (t.ndir, t.nbfree, t.nifree, t.nffree) != (total.ndir, total.nbfree, total.nifree, total.nffree)
+        if (t.ndir, t.nbfree, t.nifree, t.nffree)
+            != (total.ndir, total.nbfree, total.nifree, total.nffree)
         {
             self.find(
                 5,

@@ -289,11 +289,14 @@ pub fn walk<D: BlockDevice + ?Sized>(
     for (i, &a) in di.db.iter().enumerate() {
         if a != 0 {
             let lbn = i as u64;
-            visit(dev, BlockRef::Data {
-                lbn,
-                addr: a,
-                frags: lbn_frags(g, di.size, lbn),
-            });
+            visit(
+                dev,
+                BlockRef::Data {
+                    lbn,
+                    addr: a,
+                    frags: lbn_frags(g, di.size, lbn),
+                },
+            );
         }
     }
     let nindir = g.nindir();
@@ -336,11 +339,14 @@ fn walk_ind<D: BlockDevice + ?Sized>(
         }
         let lbn = base.saturating_add(i.saturating_mul(per));
         if level == 0 {
-            visit(dev, BlockRef::Data {
-                lbn,
-                addr: p,
-                frags: lbn_frags(g, size, lbn),
-            });
+            visit(
+                dev,
+                BlockRef::Data {
+                    lbn,
+                    addr: p,
+                    frags: lbn_frags(g, size, lbn),
+                },
+            );
         } else {
             walk_ind(dev, g, p, level - 1, lbn, size, visit)?;
         }

@@ -113,7 +113,7 @@ pub fn parse(data: &[u8]) -> (Vec<DirEntry>, Vec<DirProblem>) {
                 offset: base + off,
                 what: what.to_string(),
             };
-            if reclen < 8 || reclen % 4 != 0 || off + reclen > DIRBLKSIZ {
+            if reclen < 8 || !reclen.is_multiple_of(4) || off + reclen > DIRBLKSIZ {
                 problems.push(bad(&format!("bad record length {reclen}")));
                 break;
             }

@@ -95,7 +95,11 @@ impl Geometry {
     ) -> Result<Geometry, FfsError> {
         let (db, df) = Self::default_sizes(bytes);
         let bsize = bsize.unwrap_or(db);
-        let fsize = fsize.unwrap_or(if bsize == db { df } else { (bsize / 8).max(512) });
+        let fsize = fsize.unwrap_or(if bsize == db {
+            df
+        } else {
+            (bsize / 8).max(512)
+        });
         let bad = |why: String| Err(FfsError::Geometry(why));
         if !bsize.is_power_of_two() || !(MINBSIZE..=MAXBSIZE).contains(&bsize) {
             return bad(format!(
@@ -166,7 +170,7 @@ impl Geometry {
                     "{bytes} bytes is too small for a file system with {bsize}-byte blocks"
                 ));
             }
-            if size % fpg >= lastmin || size % fpg == 0 {
+            if size % fpg >= lastmin || size.is_multiple_of(fpg) {
                 break;
             }
             fpg -= frag;

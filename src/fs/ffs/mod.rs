@@ -5,8 +5,8 @@
 //! encode/decode at named offsets; [`geometry`] computes the layout,
 //! [`writer`] builds, [`reader`] reads, [`check`] verifies.
 
-mod bytes;
 pub mod alloc;
+mod bytes;
 pub mod cg;
 pub mod check;
 pub mod data;

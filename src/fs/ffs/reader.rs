@@ -168,7 +168,10 @@ impl<D: BlockDevice> FfsReader<D> {
                 continue;
             }
             if sb.sblockloc as u64 != off {
-                why.push(format!("superblock at {off} says it belongs at {}", sb.sblockloc));
+                why.push(format!(
+                    "superblock at {off} says it belongs at {}",
+                    sb.sblockloc
+                ));
                 continue;
             }
             match geometry_of(&sb, dev.len()) {
@@ -241,7 +244,9 @@ impl<D: BlockDevice> FfsReader<D> {
     pub fn lookup(&mut self, path: &str) -> Result<u32, FfsError> {
         let mut cur = ROOTINO as u32;
         for c in path.split('/').filter(|c| !c.is_empty() && *c != ".") {
-            let entries = self.read_dir(cur).map_err(|_| FfsError::NotFound(path.into()))?;
+            let entries = self
+                .read_dir(cur)
+                .map_err(|_| FfsError::NotFound(path.into()))?;
             cur = entries
                 .iter()
                 .find(|e| e.name == c.as_bytes())
@@ -308,7 +313,9 @@ impl<D: BlockDevice> FfsReader<D> {
     pub fn read_file(&mut self, ino: u32, out: &mut dyn Write) -> Result<u64, FfsError> {
         let di = self.inode(ino)?;
         if di.file_type() != IFREG {
-            return Err(FfsError::Corrupt(format!("inode {ino} is not a regular file")));
+            return Err(FfsError::Corrupt(format!(
+                "inode {ino} is not a regular file"
+            )));
         }
         self.write_data(&di, out)
     }

@@ -18,7 +18,11 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
                 'M' => 1 << 20,
                 'G' => 1 << 30,
                 'T' => 1 << 40,
-                _ => return Err(format!("bad size {s:?}: unknown unit {c:?} (use K, M, G or T)")),
+                _ => {
+                    return Err(format!(
+                        "bad size {s:?}: unknown unit {c:?} (use K, M, G or T)"
+                    ));
+                }
             };
             (&t[..i], m)
         }
@@ -33,8 +37,13 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Format a byte count as the largest exact unit (`1G`, `1536M`).
 pub fn format_size(n: u64) -> String {
-    for (u, m) in [("T", 1u64 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)] {
-        if n >= m && n % m == 0 {
+    for (u, m) in [
+        ("T", 1u64 << 40),
+        ("G", 1 << 30),
+        ("M", 1 << 20),
+        ("K", 1 << 10),
+    ] {
+        if n >= m && n.is_multiple_of(m) {
             return format!("{}{u}", n / m);
         }
     }
@@ -54,7 +63,8 @@ pub fn estimate_size(data_bytes: u64, entries: u64, minfree: u8) -> u64 {
         let per_entry = u64::from(f) / 2 + 256 + 64;
         let inode_tables = size / (4 * u64::from(f)) * 256;
         let groups = (size / (u64::from(b) * 8 * 256)).max(4) * 4 * u64::from(b);
-        let need = data_bytes + data_bytes / 10 + entries * per_entry + inode_tables + groups + 128 * 1024;
+        let need =
+            data_bytes + data_bytes / 10 + entries * per_entry + inode_tables + groups + 128 * 1024;
         let total = need * 100 / (100 - u64::from(minfree.min(50)));
         let total = total.div_ceil(mib) * mib;
         if total <= size {

@@ -245,7 +245,11 @@ impl Superblock {
 
     /// The volume label, up to the first NUL.
     pub fn label(&self) -> String {
-        let end = self.volname.iter().position(|&c| c == 0).unwrap_or(MAXVOLLEN);
+        let end = self
+            .volname
+            .iter()
+            .position(|&c| c == 0)
+            .unwrap_or(MAXVOLLEN);
         String::from_utf8_lossy(&self.volname[..end]).into_owned()
     }
 }

@@ -117,9 +117,7 @@ impl<D: BlockDevice> FfsWriter<D> {
     /// file; bytes 0..65535 are never written.
     pub fn new(dev: D, opts: FsOptions) -> Result<Self, FfsError> {
         let size = opts.size.min(dev.len());
-        let bsize_guess = opts
-            .block_size
-            .unwrap_or(Geometry::default_sizes(size).0);
+        let bsize_guess = opts.block_size.unwrap_or(Geometry::default_sizes(size).0);
         let g = Geometry::for_size(
             size,
             opts.block_size,
@@ -278,16 +276,17 @@ impl<D: BlockDevice> FfsWriter<D> {
     fn lookup_dir(&mut self, comps: &[&[u8]], path: &str) -> Result<u32, FfsError> {
         let mut cur = ROOT;
         for c in comps {
-            let child = self.dirs.get(&cur).and_then(|d| d.children.get(*c)).copied();
+            let child = self
+                .dirs
+                .get(&cur)
+                .and_then(|d| d.children.get(*c))
+                .copied();
             cur = match child {
                 Some(ino) if self.inodes[ino as usize].dtype == DT_DIR => ino,
                 Some(_) => {
                     return Err(entry_err(
                         path,
-                        format!(
-                            "parent {:?} is not a directory",
-                            String::from_utf8_lossy(c)
-                        ),
+                        format!("parent {:?} is not a directory", String::from_utf8_lossy(c)),
                     ));
                 }
                 None => {
@@ -422,7 +421,7 @@ impl<D: BlockDevice> FfsWriter<D> {
     }
 
     fn generation(&self, ino: u32) -> u32 {
-        (mix(self.opts.seed ^ (u64::from(ino) << 20) ^ 0x6765_6e) as u32).max(1)
+        (mix(self.opts.seed ^ (u64::from(ino) << 20) ^ 0x0067_656e) as u32).max(1)
     }
 
     fn dinode(&self, ino: u32, ftype: u16, m: &Meta) -> Dinode {
@@ -495,9 +494,9 @@ impl<D: BlockDevice> FfsWriter<D> {
             return Ok(());
         }
         if let EntryKind::HardLink(target) = &e.kind {
-            let t = self
-                .resolve(target)
-                .ok_or_else(|| entry_err(path, format!("hard link target /{target} does not exist")))?;
+            let t = self.resolve(target).ok_or_else(|| {
+                entry_err(path, format!("hard link target /{target} does not exist"))
+            })?;
             if self.inodes[t as usize].dtype == DT_DIR {
                 return Err(entry_err(path, "hard link to a directory"));
             }
@@ -574,7 +573,9 @@ impl<D: BlockDevice> FfsWriter<D> {
         let mut summary = FsSummary::default();
         let dir_inos: Vec<u32> = self.dirs.keys().copied().collect();
         for ino in dir_inos {
-            let Some(node) = self.dirs.get(&ino) else { continue };
+            let Some(node) = self.dirs.get(&ino) else {
+                continue;
+            };
             let mut p = DirPacker::new();
             p.push(ino, DT_DIR, b".");
             p.push(node.parent, DT_DIR, b"..");

@@ -10,7 +10,10 @@
 //! 16 KiB/2 KiB there; FreeBSD's newfs and NetBSD's installer use
 //! 32 KiB/4 KiB), and `fs_old_cpg` is 0 as FreeBSD's newfs writes it for
 //! UFS2, so `CGSIZE` has no old rotational tables. `fs_sblockloc` is
-//! 65536 like newfs (makefs uses 8192).
+//! 65536 like newfs (makefs uses 8192). Like newfs, groups stop growing
+//! when fewer than `MINCYLGRPS` (4) would remain; makefs lets a small file
+//! system have a single group. Where the block size limits the group
+//! (larger file systems) ipg/fpg/cgsize equal makefs's (tested).
 
 use super::FfsError;
 use super::superblock::{SBLOCK_UFS2, SBLOCKSIZE};

@@ -77,7 +77,7 @@ mod tests {
         assert_eq!(Flavour::FreeBsd.encode_rdev(3, 1), 0x301);
         assert_eq!(
             Flavour::FreeBsd.encode_rdev(0x100, 0x10000),
-            0x1_0000_0001_0000
+            0x0100_0001_0000
         );
     }
 }

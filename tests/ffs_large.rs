@@ -267,3 +267,44 @@ fn replacing_a_file_frees_its_blocks() {
     };
     assert_eq!(free_after(true), free_after(false));
 }
+
+#[test]
+fn replacing_a_directory_with_a_file_removes_the_tree_and_frees_it() {
+    let d = tempfile::tempdir().unwrap();
+    let img = d.path().join("fs.img");
+    let size = 64 << 20;
+    let dev = RawFile::create(&img, size).unwrap();
+    let mut w = FfsWriter::new(dev, FsOptions::new(size, Flavour::NetBsd)).unwrap();
+    add_bytes(
+        &mut w,
+        Entry::file("x/y/z", 0o644, 0, T),
+        &bytes(4, 300_000),
+    )
+    .unwrap();
+    add_bytes(&mut w, Entry::file("keep", 0o644, 0, T), b"keep").unwrap();
+    add_bytes(
+        &mut w,
+        Entry::new(
+            "x/hl",
+            mkimage::entry::EntryKind::HardLink("keep".into()),
+            0o644,
+            T,
+        ),
+        b"",
+    )
+    .unwrap();
+    add_bytes(&mut w, Entry::file("x", 0o600, 0, T), b"now a file").unwrap();
+    // A later Dir entry for an existing directory only updates it.
+    add_bytes(&mut w, Entry::file("etc/a", 0o644, 0, T), b"a").unwrap();
+    add_bytes(&mut w, Entry::dir("etc", 0o700, T).owned(3, 4), b"").unwrap();
+    w.finish().unwrap();
+    let findings = ffs::check(RawFile::open_read_only(&img).unwrap()).unwrap();
+    assert!(findings.is_empty(), "{findings:?}");
+    let mut r = FfsReader::open(RawFile::open_read_only(&img).unwrap()).unwrap();
+    let x = r.stat("x").unwrap();
+    assert_eq!((x.mode, x.size), (0o100600, 10));
+    assert_eq!(r.stat("keep").unwrap().nlink, 1);
+    let etc = r.stat("etc").unwrap();
+    assert_eq!((etc.mode, etc.uid, etc.gid), (0o040700, 3, 4));
+    assert!(r.stat("etc/a").is_ok());
+}

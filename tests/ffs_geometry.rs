@@ -143,3 +143,29 @@ fn size_strings_parse_with_binary_units() {
     assert!(ffs::parse_size("12Q").is_err());
     assert!(ffs::parse_size("G").is_err());
 }
+
+#[test]
+fn freebsd_soft_updates_sets_fs_dosoftdep_and_netbsd_writes_no_flags() {
+    let d = tempfile::tempdir().unwrap();
+    for (flavour, soft, want_flags, want_minfree) in [
+        (Flavour::FreeBsd, true, 2u32, 8),
+        (Flavour::NetBsd, false, 0, 5),
+    ] {
+        let img = d.path().join("fs.img");
+        let size = 64 << 20;
+        let dev = RawFile::create(&img, size).unwrap();
+        let mut o = FsOptions::new(size, flavour);
+        o.soft_updates = soft;
+        o.label = Some("lbl".into());
+        let w = FfsWriter::new(dev, o).unwrap();
+        w.finish().unwrap();
+        let bytes = fs::read(&img).unwrap();
+        let sb = Superblock::decode(&bytes[65536..65536 + 1376]);
+        assert_eq!(sb.flags, want_flags);
+        assert_eq!(sb.minfree, want_minfree);
+        assert_eq!(sb.label(), "lbl");
+        assert_eq!(sb.clean, 1);
+        let findings = ffs::check(RawFile::open_read_only(&img).unwrap()).unwrap();
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+}

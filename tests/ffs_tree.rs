@@ -140,6 +140,12 @@ fn istat_shows_modes_owners_links_and_symlink_targets_of_119_120_121_bytes() {
         owned.contains("File Modified:\t2020-09-13 12:26:40"),
         "{owned}"
     );
+    // Missing parents are created 0755 root:wheel.
+    let implicit = istat(&img, &ino_of(&fls, "deep/a"));
+    assert!(
+        implicit.contains("mode: drwxr-xr-x") && implicit.contains("uid / gid: 0 / 0"),
+        "{implicit}"
+    );
     let root = istat(&img, "2");
     // 2 + subdirectories: bin deep dev etc long many p tmp.
     assert!(root.contains("num of links: 10"), "{root}");

@@ -77,11 +77,11 @@ fn line<D: crate::disk::BlockDevice>(r: &mut FfsReader<D>, st: &Stat, name: &str
         time_string(st.mtime.secs),
         name
     );
-    if st.mode & IFMT == IFLNK {
-        if let Ok(t) = r.readlink(st.ino) {
-            l.push_str(" -> ");
-            l.push_str(&String::from_utf8_lossy(&t));
-        }
+    if st.mode & IFMT == IFLNK
+        && let Ok(t) = r.readlink(st.ino)
+    {
+        l.push_str(" -> ");
+        l.push_str(&String::from_utf8_lossy(&t));
     }
     l
 }

@@ -271,7 +271,7 @@ impl<D: BlockDevice> Checker<D> {
             );
             return;
         }
-        if ft == IFDIR && di.size % dir::DIRBLKSIZ as u64 != 0 {
+        if ft == IFDIR && !di.size.is_multiple_of(dir::DIRBLKSIZ as u64) {
             self.find(
                 1,
                 format!(
@@ -357,7 +357,8 @@ impl<D: BlockDevice> Checker<D> {
             .map(|(&n, _)| n)
             .collect();
         for d in dirs {
-            let bytes = match self.r.read_bytes(d, 1 << 30) {
+            let limit = self.r.max_dir();
+            let bytes = match self.r.read_bytes(d, limit) {
                 Ok(b) => b,
                 Err(e) => {
                     self.find(2, format!("directory inode {d}: cannot read: {e}"));

@@ -36,8 +36,11 @@ pub fn lbn_frags(g: &Geometry, size: u64, lbn: u64) -> u64 {
     if lbn >= NDADDR || size >= (lbn + 1) * bs {
         return g.frag64();
     }
-    let tail = size - lbn * bs;
-    tail.div_ceil(g.fsize64())
+    // A pointer past the end of the file counts as a whole block.
+    match size.checked_sub(lbn * bs) {
+        Some(tail) if tail > 0 => tail.div_ceil(g.fsize64()),
+        _ => g.frag64(),
+    }
 }
 
 struct Node {

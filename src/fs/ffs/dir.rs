@@ -113,7 +113,7 @@ pub fn parse(data: &[u8]) -> (Vec<DirEntry>, Vec<DirProblem>) {
                 offset: base + off,
                 what: what.to_string(),
             };
-            if reclen < 8 || reclen % 4 != 0 || off + reclen > DIRBLKSIZ {
+            if reclen < 8 || !reclen.is_multiple_of(4) || off + reclen > DIRBLKSIZ {
                 problems.push(bad(&format!("bad record length {reclen}")));
                 break;
             }
@@ -143,4 +143,38 @@ pub fn parse(data: &[u8]) -> (Vec<DirEntry>, Vec<DirProblem>) {
         }
     }
     (out, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_never_cross_a_512_byte_chunk_and_the_last_absorbs_the_slack() {
+        let mut p = DirPacker::new();
+        p.push(2, DT_DIR, b".");
+        p.push(2, DT_DIR, b"..");
+        let names: Vec<Vec<u8>> = (0..100)
+            .map(|i| format!("name-{i:03}-{}", "x".repeat(i % 40)).into_bytes())
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            p.push(10 + i as u32, 8, n);
+        }
+        let data = p.finish();
+        assert_eq!(data.len() % DIRBLKSIZ, 0);
+        let (entries, problems) = parse(&data);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(entries.len(), 102);
+        assert_eq!(entries[2].name, names[0]);
+        // Walking each chunk by record length lands exactly on its end.
+        for chunk in data.chunks(DIRBLKSIZ) {
+            let mut off = 0;
+            while off < DIRBLKSIZ {
+                off += get_u16(chunk, off + 4) as usize;
+            }
+            assert_eq!(off, DIRBLKSIZ);
+        }
+        assert_eq!(dirsiz(255), 8 + 256);
+        assert_eq!(dirsiz(1), 12);
+    }
 }

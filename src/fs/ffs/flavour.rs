@@ -59,3 +59,25 @@ impl Flavour {
         (maxphys / bsize).max(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_numbers_round_trip_in_both_encodings() {
+        for f in [Flavour::NetBsd, Flavour::FreeBsd] {
+            for (maj, min) in [(0, 0), (2, 2), (14, 0x12345), (255, 0xfffff)] {
+                assert_eq!(f.decode_rdev(f.encode_rdev(maj, min)), (maj, min), "{f:?}");
+            }
+        }
+        // NetBSD's makedev(3, 1) is 0x301; FreeBSD's 64-bit form agrees
+        // for small numbers.
+        assert_eq!(Flavour::NetBsd.encode_rdev(3, 1), 0x301);
+        assert_eq!(Flavour::FreeBsd.encode_rdev(3, 1), 0x301);
+        assert_eq!(
+            Flavour::FreeBsd.encode_rdev(0x100, 0x10000),
+            0x0100_0001_0000
+        );
+    }
+}

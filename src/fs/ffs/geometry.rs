@@ -10,7 +10,10 @@
 //! 16 KiB/2 KiB there; FreeBSD's newfs and NetBSD's installer use
 //! 32 KiB/4 KiB), and `fs_old_cpg` is 0 as FreeBSD's newfs writes it for
 //! UFS2, so `CGSIZE` has no old rotational tables. `fs_sblockloc` is
-//! 65536 like newfs (makefs uses 8192).
+//! 65536 like newfs (makefs uses 8192). Like newfs, groups stop growing
+//! when fewer than `MINCYLGRPS` (4) would remain; makefs lets a small file
+//! system have a single group. Where the block size limits the group
+//! (larger file systems) ipg/fpg/cgsize equal makefs's (tested).
 
 use super::FfsError;
 use super::superblock::{SBLOCK_UFS2, SBLOCKSIZE};
@@ -170,7 +173,7 @@ impl Geometry {
                     "{bytes} bytes is too small for a file system with {bsize}-byte blocks"
                 ));
             }
-            if size % fpg >= lastmin || size % fpg == 0 {
+            if size % fpg >= lastmin || size.is_multiple_of(fpg) {
                 break;
             }
             fpg -= frag;
@@ -275,7 +278,7 @@ impl Geometry {
     /// Data fragments (`fs_dsize`).
     pub fn dsize(&self) -> u64 {
         (0..self.ncg)
-            .map(|c| self.cg_dlower(c) + self.cg_ndblk(c) - self.cg_dupper(c))
+            .map(|c| (self.cg_dlower(c) + self.cg_ndblk(c)).saturating_sub(self.cg_dupper(c)))
             .sum()
     }
     /// `fs_maxfilesize`.

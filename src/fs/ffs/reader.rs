@@ -270,7 +270,7 @@ impl<D: BlockDevice> FfsReader<D> {
                 di.size
             )));
         }
-        let mut out = Vec::with_capacity(di.size as usize);
+        let mut out = Vec::with_capacity(di.size.min(1 << 20) as usize);
         self.write_data(&di, &mut out)?;
         Ok(out)
     }
@@ -281,7 +281,7 @@ impl<D: BlockDevice> FfsReader<D> {
         if di.file_type() != IFDIR {
             return Err(FfsError::Corrupt(format!("inode {ino} is not a directory")));
         }
-        let bytes = self.read_bytes(ino, MAX_DIR)?;
+        let bytes = self.read_bytes(ino, self.max_dir())?;
         let (entries, problems) = dir::parse(&bytes);
         if let Some(p) = problems.first() {
             return Err(FfsError::Corrupt(format!(
@@ -290,6 +290,11 @@ impl<D: BlockDevice> FfsReader<D> {
             )));
         }
         Ok(entries)
+    }
+
+    /// Largest directory worth reading: 256 MiB or the file system's size.
+    pub fn max_dir(&self) -> u64 {
+        MAX_DIR.min(self.g.size.saturating_mul(self.g.fsize64()))
     }
 
     /// Target of symlink `ino`.

@@ -43,7 +43,7 @@ pub fn format_size(n: u64) -> String {
         ("M", 1 << 20),
         ("K", 1 << 10),
     ] {
-        if n >= m && n % m == 0 {
+        if n >= m && n.is_multiple_of(m) {
             return format!("{}{u}", n / m);
         }
     }
@@ -65,6 +65,8 @@ pub fn estimate_size(data_bytes: u64, entries: u64, minfree: u8) -> u64 {
         let groups = (size / (u64::from(b) * 8 * 256)).max(4) * 4 * u64::from(b);
         let need =
             data_bytes + data_bytes / 10 + entries * per_entry + inode_tables + groups + 128 * 1024;
+        // Enough inodes at newfs's density of one per 4 fragments.
+        let need = need.max(entries * 4 * u64::from(f) * 11 / 10);
         let total = need * 100 / (100 - u64::from(minfree.min(50)));
         let total = total.div_ceil(mib) * mib;
         if total <= size {

@@ -421,7 +421,7 @@ impl<D: BlockDevice> FfsWriter<D> {
     }
 
     fn generation(&self, ino: u32) -> u32 {
-        (mix(self.opts.seed ^ (u64::from(ino) << 20) ^ 0x6765_6e) as u32).max(1)
+        (mix(self.opts.seed ^ (u64::from(ino) << 20) ^ 0x0067_656e) as u32).max(1)
     }
 
     fn dinode(&self, ino: u32, ftype: u16, m: &Meta) -> Dinode {

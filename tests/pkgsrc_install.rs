@@ -692,3 +692,25 @@ fn installer_refuses_a_conflicting_package_like_pkg_add() {
         }
     }
 }
+
+#[test]
+fn info_files_are_registered_in_the_dir_index() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let b = install_list(&repo, DEFAULT_LIST, scratch.path()).unwrap();
+    let dir = b.image.text("usr/pkg/info/dir");
+    assert!(dir.contains("\x1f\nFile: dir,\tNode: Top"), "{dir}");
+    let menu = dir.split("* Menu:\n").nth(1).expect("dir has a menu");
+    // Sections in the order packages registered them (gnupg installs
+    // before bash here), entries as the info files declare them.
+    assert_eq!(
+        menu,
+        "\nGNU Utilities\n* gnupg: (gnupg).      The GNU Privacy Guard.\n\nBasics\n* bash: (bash).        The GNU Bourne-Again SHell.\n"
+    );
+    // The index is not a package file.
+    assert!(
+        !b.image
+            .text("usr/pkg/pkgdb/bash-5.2.37/+CONTENTS")
+            .contains("info/dir")
+    );
+}

@@ -2,11 +2,12 @@
 //! an [`EntrySink`]: platform check from `+BUILD_INFO`, payload under
 //! `@cwd` with `@mode/@owner/@group` and each file's `@comment MD5:`
 //! verified while streaming, the pkgdb directory, and `+INSTALL`'s data
-//! lines carried out natively (PERMS, FILE, DIR, SHELL, refcounts). Users
+//! lines carried out natively (PERMS, FILE, DIR, SHELL, INFO, refcounts). Users
 //! and groups are returned to the caller, who adds them to the image's
 //! accounts between [`Installer::prepare`] and [`Installer::install`].
 
 use super::archive::{META_FILES, PackageMeta, PayloadKind, read_package};
+use super::infodir::InfoDirs;
 use super::install_script::{self, AccountRequest, DeferredPart, InstallScript};
 use super::pkgdb::{AUTOMATIC_INSTALLED_INFO, ByFile, required_by};
 use super::resolve::PlannedPackage;
@@ -444,6 +445,7 @@ pub struct Installer {
     /// pkgname → `@pkgcfl` patterns of installed packages.
     conflicts: Vec<(String, Vec<String>)>,
     shells: Vec<String>,
+    infos: InfoDirs,
     deferred: Vec<DeferredItem>,
 }
 
@@ -460,6 +462,7 @@ impl Installer {
             installed: Vec::new(),
             conflicts: Vec::new(),
             shells: Vec::new(),
+            infos: InfoDirs::default(),
             deferred: Vec::new(),
         }
     }
@@ -720,11 +723,14 @@ impl Installer {
         for p in &script.perms {
             perms.insert(prefixed(&p.path), p);
         }
+        // Files whose bytes are needed after extraction: examples that
+        // `# FILE:` copies, info files for the `dir` index.
         let examples: BTreeSet<String> = script
             .files
             .iter()
             .filter(|f| f.flags.contains('c'))
             .map(|f| prefixed(&f.example))
+            .chain(script.infos.iter().map(|i| prefixed(&i.file)))
             .collect();
         let mut example_bytes: BTreeMap<String, (Vec<u8>, u16)> = BTreeMap::new();
 
@@ -898,6 +904,29 @@ impl Installer {
             )
             .with_context(|| format!("{name}: copying {eg} to {abs}"))?;
         }
+        for info in &script.infos {
+            let file = prefixed(&info.file);
+            let Some((bytes, _)) = example_bytes.get(&file) else {
+                continue;
+            };
+            let text = if file.ends_with(".gz") {
+                let mut out = Vec::new();
+                flate2::read::MultiGzDecoder::new(bytes.as_slice())
+                    .read_to_end(&mut out)
+                    .with_context(|| format!("{name}: decompressing info file {file}"))?;
+                out
+            } else {
+                bytes.clone()
+            };
+            let dir = match &info.infodir {
+                Some(d) => prefixed(d),
+                None => file
+                    .rsplit_once('/')
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_default(),
+            };
+            self.infos.add(&dir, &String::from_utf8_lossy(&text));
+        }
         for sh in &script.shells {
             if sh.starts_with('/') {
                 continue;
@@ -988,6 +1017,9 @@ impl Installer {
                 0o644,
                 required_by(users).as_bytes(),
             )?;
+        }
+        for (dir, text) in self.infos.render() {
+            self.add_generated(sink, &format!("{dir}/dir"), 0o644, text.as_bytes())?;
         }
         let db = self.byfile.encode(&self.scratch)?;
         self.add_generated(sink, &format!("{PKG_DBDIR}/pkgdb.byfile.db"), 0o644, &db)?;

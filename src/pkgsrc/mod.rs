@@ -18,6 +18,7 @@
 
 pub mod archive;
 pub mod conf;
+pub mod infodir;
 pub mod install;
 pub mod install_script;
 pub mod pkgdb;

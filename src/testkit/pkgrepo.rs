@@ -4,7 +4,7 @@
 //! members first in their fixed order, `+CONTENTS` with `@name`, `@pkgdep`,
 //! `@cwd`, `@mode/@owner/@group` and `@comment MD5:` lines, `+BUILD_INFO`,
 //! and `+INSTALL` scripts assembled like `mk/pkginstall` does, with USER,
-//! GROUP, DIR, FILE, PERMS and SHELL data lines.
+//! GROUP, DIR, FILE, PERMS, SHELL and INFO data lines.
 //!
 //! The packages are small stand-ins for the builds-service list (bash curl
 //! git-base gnupg mercurial moreutils sudo pkgin) and their dependencies,
@@ -109,9 +109,16 @@ fn specs() -> Vec<Spec> {
     let mut v = Vec::new();
     let mut s = spec("bash-5.2.37", "shells/bash", "The GNU Bourne Again Shell");
     s.depends = &["readline>=8.0"];
-    s.files = vec![f("bin/bash", 0o755), f("man/man1/bash.1", 0o444)];
-    s.data = &["# SHELL: bin/bash"];
-    s.templates = &["shell"];
+    s.files = vec![
+        f("bin/bash", 0o755),
+        f("info/bash.info", 0o444),
+        f("man/man1/bash.1", 0o444),
+    ];
+    s.data = &[
+        "# INFO: /usr/pkg/info/bash.info /usr/pkg/info",
+        "# SHELL: bin/bash",
+    ];
+    s.templates = &["info-files", "shell"];
     v.push(s);
     let mut s = spec(
         "readline-8.2nb2",
@@ -228,7 +235,9 @@ fn specs() -> Vec<Spec> {
         "GNU Privacy Guard, a free PGP replacement",
     );
     s.depends = &["libgcrypt>=1.10"];
-    s.files = vec![f("bin/gpg", 0o755)];
+    s.files = vec![f("bin/gpg", 0o755), f("info/gnupg.info", 0o444)];
+    s.data = &["# INFO: /usr/pkg/info/gnupg.info /usr/pkg/info"];
+    s.templates = &["info-files"];
     v.push(s);
     let mut s = spec(
         "libgcrypt-1.11.0",
@@ -353,6 +362,21 @@ fn content(s: &Spec, file: &str, seed: u64) -> Vec<u8> {
     if file.ends_with("examples/sudo/sudoers") {
         return b"## sudoers file (synthetic stand-in)\nroot ALL=(ALL:ALL) ALL\n@includedir /usr/pkg/etc/sudoers.d\n".to_vec();
     }
+    if let Some(info) = file.strip_prefix("info/") {
+        let topic = info.trim_end_matches(".info");
+        let (section, title) = if topic == "bash" {
+            ("Basics", "The GNU Bourne-Again SHell.")
+        } else {
+            ("GNU Utilities", "The GNU Privacy Guard.")
+        };
+        return format!(
+            "This is {info}, produced by makeinfo (synthetic stand-in).\n\n\
+             INFO-DIR-SECTION {section}\nSTART-INFO-DIR-ENTRY\n\
+             * {topic}: ({topic}).{pad}{title}\nEND-INFO-DIR-ENTRY\n\n\x1f\nFile: {info},  Node: Top\n",
+            pad = " ".repeat(23usize.saturating_sub(2 * topic.len() + 7)),
+        )
+        .into_bytes();
+    }
     if file.ends_with("examples/pkgin/repositories.conf") {
         return b"# pkgin repositories (synthetic stand-in)\n".to_vec();
     }
@@ -400,6 +424,7 @@ fn install_script(s: &Spec) -> Option<String> {
             "files" => "+FILES",
             "dirs" => "+DIRS",
             "perms" => "+PERMS",
+            "info-files" => "+INFO_FILES",
             _ => "+SHELL",
         };
         t.push_str(&format!(

@@ -612,6 +612,14 @@ fn pkgin_and_sudo_configuration_is_written() {
             .lines()
             .any(|l| l == "https://mirror.example/pub/pkgsrc/packages/NetBSD/$arch/10.1/All")
     );
+    assert_eq!(
+        mkimage::pkgsrc::conf::expand_repo_url(
+            "https://m.example/pub/pkgsrc/packages/NetBSD/$arch/${osrelease}/All",
+            "x86_64",
+            "10.1"
+        ),
+        "https://m.example/pub/pkgsrc/packages/NetBSD/x86_64/10.1/All"
+    );
     let (e, bytes) = image.get("usr/pkg/etc/sudoers.d/wheel");
     assert_eq!(e.mode, 0o440);
     assert_eq!(bytes, b"%wheel ALL=(ALL) NOPASSWD: ALL\n");

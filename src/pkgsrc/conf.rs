@@ -21,6 +21,17 @@ pub fn repositories_conf(url: &str) -> String {
     )
 }
 
+/// Expand a repository URL template the way pkgin does: `$arch` is the
+/// package MACHINE_ARCH (`x86_64`), `$osrelease` the OS release (`10.1`);
+/// `${arch}`/`${osrelease}` are accepted too.
+pub fn expand_repo_url(template: &str, machine_arch: &str, osrelease: &str) -> String {
+    template
+        .replace("${arch}", machine_arch)
+        .replace("${osrelease}", osrelease)
+        .replace("$arch", machine_arch)
+        .replace("$osrelease", osrelease)
+}
+
 /// Path of pkgin's repositories.conf (absolute).
 pub const REPOSITORIES_CONF: &str = "/usr/pkg/etc/pkgin/repositories.conf";
 /// sudo reads drop-ins from `@includedir /usr/pkg/etc/sudoers.d` in

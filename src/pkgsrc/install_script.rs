@@ -4,11 +4,19 @@
 //! replayed natively (a package's own shell, or helpers such as
 //! `+FONTS` that need target binaries).
 
+/// Home directory for a `# USER:` line that names none (`PKG_USER_HOME`
+/// in pkgsrc's `mk/defaults/mk.conf`).
+pub const DEFAULT_USER_HOME: &str = "/nonexistent";
+/// Login shell for a `# USER:` line that names none (`PKG_USER_SHELL`).
+pub const DEFAULT_USER_SHELL: &str = "/sbin/nologin";
+
 /// A user or group a package needs (`# USER:` / `# GROUP:`), to be added
 /// to the image's accounts before the package's files are owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountRequest {
-    /// `# USER: user:group[:[uid][:[descr][:[home][:shell]]]]`
+    /// `# USER: user:group[:[uid][:[descr][:[home][:shell]]]]`; empty
+    /// `home`/`shell` mean [`DEFAULT_USER_HOME`]/[`DEFAULT_USER_SHELL`], a
+    /// missing uid means "next free", like `useradd` in `usergroupfuncs`.
     User {
         name: String,
         group: String,

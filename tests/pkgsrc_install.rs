@@ -722,3 +722,35 @@ fn info_files_are_registered_in_the_dir_index() {
             .contains("info/dir")
     );
 }
+
+#[test]
+fn rc_d_scripts_are_copied_only_when_asked_like_pkg_rcd_scripts() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let b = install_list(&repo, "dbus\n", scratch.path()).unwrap();
+    assert!(
+        !b.image.entries.contains_key("etc/rc.d/dbus"),
+        "PKG_RCD_SCRIPTS is off by default"
+    );
+
+    let plan = resolve(&repo.records, &["dbus".to_string()]).unwrap();
+    let mut inst = Installer::new(target(), scratch.path(), Timestamp::from_secs(0));
+    inst.set_rcd_scripts(true);
+    let mut acc = Accounts::base();
+    let mut image = Image::default();
+    let file = repo.all.join(&plan[0].file_name);
+    let prepared = inst
+        .prepare(&plan[0], std::fs::File::open(&file).unwrap(), &acc)
+        .unwrap();
+    acc.apply(&prepared.account_requests);
+    inst.install(
+        &prepared,
+        std::fs::File::open(&file).unwrap(),
+        &mut image,
+        &acc,
+    )
+    .unwrap();
+    let (rc, bytes) = image.get("etc/rc.d/dbus");
+    assert_eq!(rc.mode, 0o755);
+    assert_eq!(bytes, &image.get("usr/pkg/share/examples/rc.d/dbus").1);
+}

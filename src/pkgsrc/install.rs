@@ -447,6 +447,7 @@ pub struct Installer {
     shells: Vec<String>,
     infos: InfoDirs,
     deferred: Vec<DeferredItem>,
+    rcd_scripts: bool,
 }
 
 impl Installer {
@@ -463,8 +464,15 @@ impl Installer {
             conflicts: Vec::new(),
             shells: Vec::new(),
             infos: InfoDirs::default(),
+            rcd_scripts: false,
             deferred: Vec::new(),
         }
+    }
+
+    /// Copy packages' rc.d scripts (`# FILE:` lines with flag `r`) into
+    /// place, as `PKG_RCD_SCRIPTS=YES` does; off by default like pkgsrc.
+    pub fn set_rcd_scripts(&mut self, on: bool) {
+        self.rcd_scripts = on;
     }
 
     /// Tell the installer a path already exists in the image (a file or
@@ -859,7 +867,10 @@ impl Installer {
                     )
                 });
             self.refcount(sink, name, &format!("files{abs}"), existed, permissions)?;
-            if existed {
+            // +FILES copies rc.d scripts (flag r) only with PKG_RCD_SCRIPTS
+            // or the f flag.
+            let wanted = !f.flags.contains('r') || f.flags.contains('f') || self.rcd_scripts;
+            if existed || !wanted {
                 continue;
             }
             let Some((bytes, eg_mode)) = example_bytes.get(&eg) else {

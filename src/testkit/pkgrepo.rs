@@ -323,13 +323,15 @@ fn specs() -> Vec<Spec> {
             kind: Kind::File,
             owner: Some(("messagebus", "messagebus")),
         },
+        f("share/examples/rc.d/dbus", 0o755),
     ];
     s.data = &[
         "# USER: messagebus:messagebus::System message bus:/var/run/dbus:/sbin/nologin",
         "# GROUP: messagebus",
         "# DIR: /var/run/dbus m 0755 messagebus messagebus",
+        "# FILE: /etc/rc.d/dbus cr /usr/pkg/share/examples/rc.d/dbus 0755",
     ];
-    s.templates = &["usergroup", "dirs"];
+    s.templates = &["usergroup", "dirs", "files"];
     v.push(s);
     let mut s = spec(
         "fontconfig-2.15.0",

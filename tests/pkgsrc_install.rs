@@ -754,3 +754,45 @@ fn rc_d_scripts_are_copied_only_when_asked_like_pkg_rcd_scripts() {
     assert_eq!(rc.mode, 0o755);
     assert_eq!(bytes, &image.get("usr/pkg/share/examples/rc.d/dbus").1);
 }
+
+#[test]
+fn a_file_owned_by_an_installed_package_is_a_conflicting_plist() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    // curl-compat ships /usr/pkg/bin/curl without declaring CONFLICTS.
+    let plan = resolve(
+        &repo.records,
+        &["curl<8".to_string(), "curl-compat".to_string()],
+    )
+    .unwrap();
+    let mut inst = Installer::new(target(), scratch.path(), Timestamp::from_secs(0));
+    let acc = Accounts::base();
+    let mut image = Image::default();
+    let mut failed = None;
+    for p in &plan {
+        let file = repo.all.join(&p.file_name);
+        let prepared = inst
+            .prepare(p, std::fs::File::open(&file).unwrap(), &acc)
+            .unwrap();
+        if let Err(e) = inst.install(
+            &prepared,
+            std::fs::File::open(&file).unwrap(),
+            &mut image,
+            &acc,
+        ) {
+            failed = Some((p.pkgname.clone(), format!("{e:#}")));
+            break;
+        }
+    }
+    let (pkg, msg) = failed.expect("the second owner of bin/curl must be refused");
+    assert!(
+        msg.contains("curl-compat-1.0")
+            && msg.contains("/usr/pkg/bin/curl")
+            && msg.contains("curl-7.88.1"),
+        "{msg}"
+    );
+    assert!(
+        !image.entries.contains_key(&format!("usr/pkg/pkgdb/{pkg}")),
+        "refused before anything is written"
+    );
+}

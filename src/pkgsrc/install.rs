@@ -312,12 +312,16 @@ fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
     for e in &plist {
         match e {
             PlistEntry::Name(n) => name = Some(n.to_string()),
-            PlistEntry::Cwd(d) => {
+            // pkg_add (add/perform.c, extract_files) extracts every file
+            // relative to the package prefix, the first @cwd; later @cwd
+            // lines do not move files.
+            PlistEntry::Cwd(d) if cwd.is_none() => {
                 let d = d.to_string_lossy();
-                cwd = Some(if d == "." {
-                    format!("{PKG_DBDIR}/{pkgname}")
+                let d = d.trim_end_matches('/');
+                cwd = Some(if d.is_empty() {
+                    "/".to_string()
                 } else {
-                    d.trim_end_matches('/').to_string()
+                    d.to_string()
                 });
             }
             PlistEntry::Mode(m) => mode = m.as_ref().map(|s| s.to_string()),
@@ -333,11 +337,7 @@ fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
                 let Some(dir) = &cwd else {
                     bail!("{pkgname}: +CONTENTS names {f} before any @cwd");
                 };
-                let abs = if f.starts_with('/') {
-                    f.clone()
-                } else {
-                    format!("{dir}/{f}")
-                };
+                let abs = join(dir, &f);
                 c.files.entry(f.clone()).or_default().push_back(FileSpec {
                     abs: abs.clone(),
                     mode: mode.clone(),
@@ -359,7 +359,7 @@ fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
                 let Some(dir) = &cwd else {
                     bail!("{pkgname}: +CONTENTS has @pkgdir before any @cwd");
                 };
-                c.pkgdirs.push(format!("{dir}/{}", d.to_string_lossy()));
+                c.pkgdirs.push(join(dir, &d.to_string_lossy()));
             }
             PlistEntry::PkgDep(d) => c.depends.push(d.to_string()),
             PlistEntry::PkgCfl(d) => c.conflicts.push(d.to_string()),
@@ -395,6 +395,15 @@ fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
         bail!("{pkgname}: +CONTENTS has no @name");
     };
     Ok((name, c))
+}
+
+/// `dir/name` without doubling the slash of the root.
+fn join(dir: &str, name: &str) -> String {
+    if dir == "/" {
+        format!("/{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 fn parse_mode(pkgname: &str, what: &str, mode: &str) -> Result<u16> {
@@ -638,6 +647,15 @@ impl Installer {
         let (_, mut contents) =
             parse_contents(name, plan.meta.get("+CONTENTS").unwrap_or_default())?;
         self.check_conflicts(name, &contents.conflicts)?;
+        // check_implicit_conflict: no file may belong to another package.
+        for spec in contents.files.values().flatten() {
+            if let Some(owner) = self.byfile.records().get(&spec.abs) {
+                bail!(
+                    "{name}: {} is already installed by {owner} (conflicting PLIST)",
+                    spec.abs
+                );
+            }
+        }
         let script = &plan.script;
         let uid_of = |user: &str, what: &str| {
             owners.uid(user).with_context(|| {

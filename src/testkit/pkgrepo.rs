@@ -10,6 +10,7 @@
 //! git-base gnupg mercurial moreutils sudo pkgin) and their dependencies,
 //! plus a few made to exercise errors: `linuxonly` (OPSYS=Linux), `badsum`
 //! (a wrong MD5 in `+CONTENTS`), `curl-minimal` (CONFLICTS with curl),
+//! `curl-compat` (ships curl's file without declaring a conflict),
 //! `fontconfig` (free-form `+INSTALL` shell) and `dbus` (a daemon user).
 //! Output is a function of the options only.
 
@@ -162,6 +163,15 @@ fn specs() -> Vec<Spec> {
         "Client that groks URLs, without extras",
     );
     s.conflicts = &["curl-[0-9]*"];
+    s.files = vec![f("bin/curl", 0o755)];
+    v.push(s);
+    // Ships bin/curl too but declares no CONFLICTS (a packaging bug
+    // pkg_add catches by the file list).
+    let mut s = spec(
+        "curl-compat-1.0",
+        "www/curl-compat",
+        "Compatibility wrapper shipping bin/curl",
+    );
     s.files = vec![f("bin/curl", 0o755)];
     v.push(s);
     let mut s = spec(

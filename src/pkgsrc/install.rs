@@ -782,13 +782,17 @@ impl Installer {
                 Some(m) => parse_mode(name, &spec.abs, m)?,
                 None => item.mode,
             };
-            let mut uid = match spec.owner.as_deref().or(item.uname.as_deref()) {
-                Some(u) => uid_of(u, &spec.abs)?,
-                None => item.uid,
+            // @owner/@group must exist; the archive's own names fall back
+            // to its numeric ids, as libarchive's standard lookup does.
+            let mut uid = match (&spec.owner, &item.uname) {
+                (Some(u), _) => uid_of(u, &spec.abs)?,
+                (None, Some(u)) => owners.uid(u).unwrap_or(item.uid),
+                (None, None) => item.uid,
             };
-            let mut gid = match spec.group.as_deref().or(item.gname.as_deref()) {
-                Some(g) => gid_of(g, &spec.abs)?,
-                None => item.gid,
+            let mut gid = match (&spec.group, &item.gname) {
+                (Some(g), _) => gid_of(g, &spec.abs)?,
+                (None, Some(g)) => owners.gid(g).unwrap_or(item.gid),
+                (None, None) => item.gid,
             };
             if let Some(p) = perms.get(&spec.abs) {
                 if let Some(m) = &p.mode {

@@ -8,13 +8,17 @@
 //! Flow for one image (the caller owns fetching and the accounts files):
 //! 1. [`summary::decode_summary`] + [`summary::parse_summary`], then
 //!    [`resolve::resolve`] with the package list ([`summary::parse_pkg_list`]);
-//! 2. for each [`resolve::PlannedPackage`] in order: [`install::verify_package_file`],
-//!    [`install::Installer::prepare`] (reads only the `+` metadata; returns
-//!    the [`install_script::AccountRequest`]s), apply the account requests,
-//!    then [`install::Installer::install`] (payload + pkgdb directory);
-//! 3. [`install::Installer::finish`] (`+REQUIRED_BY`, `pkgdb.byfile.db`,
-//!    refcounts, deferred scripts, `/etc/pkg_install.conf`) and the
-//!    [`conf`] files.
+//! 2. [`install::install_packages`] with an [`install::Installer`] (told
+//!    which paths the sets already hold, [`install::Installer::mark_existing`]),
+//!    a function opening each package file, and the image's accounts
+//!    ([`install::Accounts`]): per package it checks FILE_SIZE/FILE_CKSUM,
+//!    reads the metadata ([`install::Installer::prepare`]), adds the users
+//!    and groups the package asks for, installs the payload and pkgdb
+//!    directory, and finally writes `+REQUIRED_BY`, `pkgdb.byfile.db`, the
+//!    Info `dir` index, deferred first-boot steps and `/etc/pkg_install.conf`;
+//! 3. the caller appends [`install::FinishReport::shells`] to `/etc/shells`
+//!    ([`install::add_shells`]) and writes [`conf::write_conf`]
+//!    (pkgin's repositories.conf, the sudoers drop-in).
 
 pub mod archive;
 pub mod conf;

@@ -796,3 +796,39 @@ fn a_file_owned_by_an_installed_package_is_a_conflicting_plist() {
         "refused before anything is written"
     );
 }
+
+#[test]
+fn finish_writes_pkgin_repository_over_the_example_and_the_sudoers_drop_in() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let plan = resolve(&repo.records, &parse_pkg_list("pkgin\nsudo\n")).unwrap();
+    let mut inst = Installer::new(target(), scratch.path(), Timestamp::from_secs(0));
+    inst.set_pkgin_repository("https://mirror.example/pub/pkgsrc/packages/NetBSD/$arch/10.1/All");
+    inst.set_sudo_wheel(true);
+    let mut accounts = Accounts::base();
+    let mut image = Image::default();
+    let all = repo.all.clone();
+    install_packages(
+        inst,
+        &plan,
+        |p| Ok(Box::new(std::fs::File::open(all.join(&p.file_name))?) as Box<dyn Read>),
+        &mut accounts,
+        &mut image,
+    )
+    .unwrap();
+    let conf = image.text("usr/pkg/etc/pkgin/repositories.conf");
+    assert!(
+        conf.ends_with("https://mirror.example/pub/pkgsrc/packages/NetBSD/$arch/10.1/All\n"),
+        "{conf}"
+    );
+    let (e, bytes) = image.get("usr/pkg/etc/sudoers.d/wheel");
+    assert_eq!((e.mode, e.uid, e.gid), (0o440, 0, 0));
+    assert_eq!(bytes, b"%wheel ALL=(ALL) NOPASSWD: ALL\n");
+    // sudo reads the drop-in directory.
+    assert!(
+        image
+            .text("usr/pkg/etc/sudoers")
+            .lines()
+            .any(|l| l == "@includedir /usr/pkg/etc/sudoers.d")
+    );
+}

@@ -40,7 +40,10 @@ pub const SUDOERS_DROPIN: &str = "/usr/pkg/etc/sudoers.d/wheel";
 /// The drop-in's one rule.
 pub const SUDOERS_WHEEL_RULE: &str = "%wheel ALL=(ALL) NOPASSWD: ALL\n";
 
-/// Write pkgin's repositories.conf (when `repo_url` is given) and the
+/// Standalone variant of [`super::install::Installer::set_pkgin_repository`]
+/// and [`super::install::Installer::set_sudo_wheel`] (prefer those: they
+/// run after the packages and create missing parents). Writes pkgin's
+/// repositories.conf (when `repo_url` is given) and the
 /// sudoers drop-in (when `sudo_wheel`); `/etc/pkg_install.conf` is written
 /// by [`super::install::Installer::finish`]. Parent directories
 /// are the caller's (the installer creates `usr/pkg/etc` when packages put

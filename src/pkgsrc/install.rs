@@ -457,6 +457,8 @@ pub struct Installer {
     infos: InfoDirs,
     deferred: Vec<DeferredItem>,
     rcd_scripts: bool,
+    pkgin_repository: Option<String>,
+    sudo_wheel: bool,
 }
 
 impl Installer {
@@ -474,6 +476,8 @@ impl Installer {
             shells: Vec::new(),
             infos: InfoDirs::default(),
             rcd_scripts: false,
+            pkgin_repository: None,
+            sudo_wheel: false,
             deferred: Vec::new(),
         }
     }
@@ -482,6 +486,18 @@ impl Installer {
     /// place, as `PKG_RCD_SCRIPTS=YES` does; off by default like pkgsrc.
     pub fn set_rcd_scripts(&mut self, on: bool) {
         self.rcd_scripts = on;
+    }
+
+    /// Have [`Installer::finish`] write pkgin's repositories.conf with this
+    /// URL (after the packages, so it replaces pkgin's example copy).
+    pub fn set_pkgin_repository(&mut self, url: &str) {
+        self.pkgin_repository = Some(url.to_string());
+    }
+
+    /// Have [`Installer::finish`] write the sudoers drop-in giving group
+    /// wheel password-less sudo.
+    pub fn set_sudo_wheel(&mut self, on: bool) {
+        self.sudo_wheel = on;
     }
 
     /// Tell the installer a path already exists in the image (a file or
@@ -1056,6 +1072,19 @@ impl Installer {
         }
         let db = self.byfile.encode(&self.scratch)?;
         self.add_generated(sink, &format!("{PKG_DBDIR}/pkgdb.byfile.db"), 0o644, &db)?;
+        if let Some(url) = self.pkgin_repository.clone() {
+            let text = super::conf::repositories_conf(&url);
+            self.add_generated(sink, super::conf::REPOSITORIES_CONF, 0o644, text.as_bytes())?;
+        }
+        if self.sudo_wheel {
+            let path = super::conf::SUDOERS_DROPIN;
+            self.add_generated(
+                sink,
+                path,
+                0o440,
+                super::conf::SUDOERS_WHEEL_RULE.as_bytes(),
+            )?;
+        }
         self.add_generated(
             sink,
             "/etc/pkg_install.conf",

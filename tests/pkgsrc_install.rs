@@ -198,6 +198,38 @@ fn each_pkgdb_directory_holds_what_pkg_add_writes() {
             let (e, _) = b.image.get(&format!("{dir}/{f}"));
             assert_eq!(e.mode, mode, "{dir}/{f}");
         }
+        // Exactly the archive's + members, plus +INSTALLED_INFO for
+        // dependencies and +REQUIRED_BY for packages others depend on.
+        let archive = repo.all.join(&p.file_name);
+        let members = std::process::Command::new("tar")
+            .arg(if p.pkgname.starts_with("libunistring") {
+                "-tJf"
+            } else {
+                "-tzf"
+            })
+            .arg(&archive)
+            .output()
+            .expect("tar(1) missing");
+        let mut want: BTreeSet<String> = String::from_utf8(members.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with('+'))
+            .map(str::to_string)
+            .collect();
+        if p.automatic {
+            want.insert("+INSTALLED_INFO".into());
+        }
+        if b.plan.iter().any(|q| q.depends.contains(&p.pkgname)) {
+            want.insert("+REQUIRED_BY".into());
+        }
+        let have: BTreeSet<String> = b
+            .image
+            .entries
+            .keys()
+            .filter_map(|k| k.strip_prefix(&format!("{dir}/")))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(have, want, "{dir}");
         assert!(
             b.image
                 .text(&format!("{dir}/+CONTENTS"))

@@ -545,6 +545,21 @@ fn other_major_os_version_is_refused_same_major_accepted() {
         err.to_string().contains("10.0") && err.to_string().contains("9.3"),
         "{err}"
     );
+    let bi_tools = format!("{bi}PKGTOOLS_VERSION=20240610\n");
+    let t = Target::new("NetBSD", "x86_64", "10.1");
+    check_build_info("p-1", &bi_tools, &t.clone().with_pkgtools_version(20240610)).unwrap();
+    let err = check_build_info("p-1", &bi_tools, &t.with_pkgtools_version(20211115)).unwrap_err();
+    assert!(
+        err.to_string().contains("20240610") && err.to_string().contains("20211115"),
+        "{err}"
+    );
+    let err = check_build_info(
+        "p-1",
+        &format!("{bi}PKGTOOLS_VERSION=2024\n"),
+        &Target::new("NetBSD", "x86_64", "10.1"),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("PKGTOOLS_VERSION"), "{err}");
     let err = check_build_info("p-1", bi, &Target::new("NetBSD", "aarch64", "10.0")).unwrap_err();
     assert!(
         err.to_string().contains("x86_64") && err.to_string().contains("aarch64"),

@@ -244,6 +244,23 @@ pub fn check_build_info(pkgname: &str, build_info: &str, target: &Target) -> Res
             target.machine_arch
         );
     }
+    // check_pkgtools_version: eight digits, not newer than the image's tools.
+    if let Some(v) = get("PKGTOOLS_VERSION") {
+        let parsed = (v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| v.parse::<u32>().ok())
+            .flatten();
+        let Some(pv) = parsed else {
+            bail!("{pkgname}: +BUILD_INFO has an invalid PKGTOOLS_VERSION {v:?}");
+        };
+        if let Some(tv) = target.pkgtools_version
+            && pv > tv
+        {
+            bail!(
+                "{pkgname} was built with pkg_install {pv}, newer than the image's {tv}; \
+                 use packages built for this release"
+            );
+        }
+    }
     if !os_version_compatible(opsys, &target.os_version, osver) {
         bail!(
             "{pkgname} was built for {opsys} {osver}, which is not compatible with the image's \

@@ -41,6 +41,10 @@ pub struct Target {
     pub opsys: String,
     pub machine_arch: String,
     pub os_version: String,
+    /// The image's pkg_install version (`PKGTOOLS_VERSION`, e.g. 20211115),
+    /// when known: packages built with a newer one are refused, as
+    /// `pkg_add` does.
+    pub pkgtools_version: Option<u32>,
 }
 
 impl Target {
@@ -49,7 +53,14 @@ impl Target {
             opsys: opsys.to_string(),
             machine_arch: machine_arch.to_string(),
             os_version: os_version.to_string(),
+            pkgtools_version: None,
         }
+    }
+
+    /// The same target with the image's pkg_install version.
+    pub fn with_pkgtools_version(mut self, version: u32) -> Self {
+        self.pkgtools_version = Some(version);
+        self
     }
 }
 

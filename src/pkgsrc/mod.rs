@@ -21,7 +21,10 @@
 //!    (pkgin's repositories.conf, the sudoers drop-in).
 
 pub mod archive;
+pub mod check;
 pub mod conf;
+mod contents;
+mod deferred;
 pub mod infodir;
 pub mod install;
 pub mod install_script;

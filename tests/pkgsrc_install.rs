@@ -198,6 +198,38 @@ fn each_pkgdb_directory_holds_what_pkg_add_writes() {
             let (e, _) = b.image.get(&format!("{dir}/{f}"));
             assert_eq!(e.mode, mode, "{dir}/{f}");
         }
+        // Exactly the archive's + members, plus +INSTALLED_INFO for
+        // dependencies and +REQUIRED_BY for packages others depend on.
+        let archive = repo.all.join(&p.file_name);
+        let members = std::process::Command::new("tar")
+            .arg(if p.pkgname.starts_with("libunistring") {
+                "-tJf"
+            } else {
+                "-tzf"
+            })
+            .arg(&archive)
+            .output()
+            .expect("tar(1) missing");
+        let mut want: BTreeSet<String> = String::from_utf8(members.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with('+'))
+            .map(str::to_string)
+            .collect();
+        if p.automatic {
+            want.insert("+INSTALLED_INFO".into());
+        }
+        if b.plan.iter().any(|q| q.depends.contains(&p.pkgname)) {
+            want.insert("+REQUIRED_BY".into());
+        }
+        let have: BTreeSet<String> = b
+            .image
+            .entries
+            .keys()
+            .filter_map(|k| k.strip_prefix(&format!("{dir}/")))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(have, want, "{dir}");
         assert!(
             b.image
                 .text(&format!("{dir}/+CONTENTS"))
@@ -513,6 +545,21 @@ fn other_major_os_version_is_refused_same_major_accepted() {
         err.to_string().contains("10.0") && err.to_string().contains("9.3"),
         "{err}"
     );
+    let bi_tools = format!("{bi}PKGTOOLS_VERSION=20240610\n");
+    let t = Target::new("NetBSD", "x86_64", "10.1");
+    check_build_info("p-1", &bi_tools, &t.clone().with_pkgtools_version(20240610)).unwrap();
+    let err = check_build_info("p-1", &bi_tools, &t.with_pkgtools_version(20211115)).unwrap_err();
+    assert!(
+        err.to_string().contains("20240610") && err.to_string().contains("20211115"),
+        "{err}"
+    );
+    let err = check_build_info(
+        "p-1",
+        &format!("{bi}PKGTOOLS_VERSION=2024\n"),
+        &Target::new("NetBSD", "x86_64", "10.1"),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("PKGTOOLS_VERSION"), "{err}");
     let err = check_build_info("p-1", bi, &Target::new("NetBSD", "aarch64", "10.0")).unwrap_err();
     assert!(
         err.to_string().contains("x86_64") && err.to_string().contains("aarch64"),
@@ -612,6 +659,14 @@ fn pkgin_and_sudo_configuration_is_written() {
             .lines()
             .any(|l| l == "https://mirror.example/pub/pkgsrc/packages/NetBSD/$arch/10.1/All")
     );
+    assert_eq!(
+        mkimage::pkgsrc::conf::expand_repo_url(
+            "https://m.example/pub/pkgsrc/packages/NetBSD/$arch/${osrelease}/All",
+            "x86_64",
+            "10.1"
+        ),
+        "https://m.example/pub/pkgsrc/packages/NetBSD/x86_64/10.1/All"
+    );
     let (e, bytes) = image.get("usr/pkg/etc/sudoers.d/wheel");
     assert_eq!(e.mode, 0o440);
     assert_eq!(bytes, b"%wheel ALL=(ALL) NOPASSWD: ALL\n");
@@ -691,4 +746,136 @@ fn installer_refuses_a_conflicting_package_like_pkg_add() {
             r.unwrap();
         }
     }
+}
+
+#[test]
+fn info_files_are_registered_in_the_dir_index() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let b = install_list(&repo, DEFAULT_LIST, scratch.path()).unwrap();
+    let dir = b.image.text("usr/pkg/info/dir");
+    assert!(dir.contains("\x1f\nFile: dir,\tNode: Top"), "{dir}");
+    let menu = dir.split("* Menu:\n").nth(1).expect("dir has a menu");
+    // Sections in the order packages registered them (gnupg installs
+    // before bash here), entries as the info files declare them.
+    assert_eq!(
+        menu,
+        "\nGNU Utilities\n* gnupg: (gnupg).      The GNU Privacy Guard.\n\nBasics\n* bash: (bash).        The GNU Bourne-Again SHell.\n"
+    );
+    // The index is not a package file.
+    assert!(
+        !b.image
+            .text("usr/pkg/pkgdb/bash-5.2.37/+CONTENTS")
+            .contains("info/dir")
+    );
+}
+
+#[test]
+fn rc_d_scripts_are_copied_only_when_asked_like_pkg_rcd_scripts() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let b = install_list(&repo, "dbus\n", scratch.path()).unwrap();
+    assert!(
+        !b.image.entries.contains_key("etc/rc.d/dbus"),
+        "PKG_RCD_SCRIPTS is off by default"
+    );
+
+    let plan = resolve(&repo.records, &["dbus".to_string()]).unwrap();
+    let mut inst = Installer::new(target(), scratch.path(), Timestamp::from_secs(0));
+    inst.set_rcd_scripts(true);
+    let mut acc = Accounts::base();
+    let mut image = Image::default();
+    let file = repo.all.join(&plan[0].file_name);
+    let prepared = inst
+        .prepare(&plan[0], std::fs::File::open(&file).unwrap(), &acc)
+        .unwrap();
+    acc.apply(&prepared.account_requests);
+    inst.install(
+        &prepared,
+        std::fs::File::open(&file).unwrap(),
+        &mut image,
+        &acc,
+    )
+    .unwrap();
+    let (rc, bytes) = image.get("etc/rc.d/dbus");
+    assert_eq!(rc.mode, 0o755);
+    assert_eq!(bytes, &image.get("usr/pkg/share/examples/rc.d/dbus").1);
+}
+
+#[test]
+fn a_file_owned_by_an_installed_package_is_a_conflicting_plist() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    // curl-compat ships /usr/pkg/bin/curl without declaring CONFLICTS.
+    let plan = resolve(
+        &repo.records,
+        &["curl<8".to_string(), "curl-compat".to_string()],
+    )
+    .unwrap();
+    let mut inst = Installer::new(target(), scratch.path(), Timestamp::from_secs(0));
+    let acc = Accounts::base();
+    let mut image = Image::default();
+    let mut failed = None;
+    for p in &plan {
+        let file = repo.all.join(&p.file_name);
+        let prepared = inst
+            .prepare(p, std::fs::File::open(&file).unwrap(), &acc)
+            .unwrap();
+        if let Err(e) = inst.install(
+            &prepared,
+            std::fs::File::open(&file).unwrap(),
+            &mut image,
+            &acc,
+        ) {
+            failed = Some((p.pkgname.clone(), format!("{e:#}")));
+            break;
+        }
+    }
+    let (pkg, msg) = failed.expect("the second owner of bin/curl must be refused");
+    assert!(
+        msg.contains("curl-compat-1.0")
+            && msg.contains("/usr/pkg/bin/curl")
+            && msg.contains("curl-7.88.1"),
+        "{msg}"
+    );
+    assert!(
+        !image.entries.contains_key(&format!("usr/pkg/pkgdb/{pkg}")),
+        "refused before anything is written"
+    );
+}
+
+#[test]
+fn finish_writes_pkgin_repository_over_the_example_and_the_sudoers_drop_in() {
+    let repo = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let plan = resolve(&repo.records, &parse_pkg_list("pkgin\nsudo\n")).unwrap();
+    let mut inst = Installer::new(target(), scratch.path(), Timestamp::from_secs(0));
+    inst.set_pkgin_repository("https://mirror.example/pub/pkgsrc/packages/NetBSD/$arch/10.1/All");
+    inst.set_sudo_wheel(true);
+    let mut accounts = Accounts::base();
+    let mut image = Image::default();
+    let all = repo.all.clone();
+    install_packages(
+        inst,
+        &plan,
+        |p| Ok(Box::new(std::fs::File::open(all.join(&p.file_name))?) as Box<dyn Read>),
+        &mut accounts,
+        &mut image,
+    )
+    .unwrap();
+    let conf = image.text("usr/pkg/etc/pkgin/repositories.conf");
+    assert!(
+        conf.ends_with("https://mirror.example/pub/pkgsrc/packages/NetBSD/$arch/10.1/All\n"),
+        "{conf}"
+    );
+    let (e, bytes) = image.get("usr/pkg/etc/sudoers.d/wheel");
+    assert_eq!((e.mode, e.uid, e.gid), (0o440, 0, 0));
+    assert_eq!(bytes, b"%wheel ALL=(ALL) NOPASSWD: ALL\n");
+    // sudo reads the drop-in directory.
+    assert!(
+        image
+            .text("usr/pkg/etc/sudoers")
+            .lines()
+            .any(|l| l == "@includedir /usr/pkg/etc/sudoers.d")
+    );
 }

@@ -23,6 +23,7 @@ PREFIX=\"/usr/pkg\"
 # PERMS: bin/tor-helper 4555 root wheel
 # SHELL: bin/zsh
 # SHELL: bin/zsh
+# INFO: /usr/pkg/info/tor.info /usr/pkg/info
 
 # $NetBSD: usergroupfuncs,v 1.1 2006/05/21 23:50:15 jlam Exp $
 adduser() { useradd \"$1\"; }
@@ -101,6 +102,11 @@ fn data_lines_are_read_in_pkgsrc_formats() {
     );
     assert_eq!(s.perms[0].mode.as_deref(), Some("4555"));
     assert_eq!(s.shells, ["bin/zsh"]);
+    assert_eq!(s.infos.len(), 1);
+    assert_eq!(
+        (s.infos[0].file.as_str(), s.infos[0].infodir.as_deref()),
+        ("/usr/pkg/info/tor.info", Some("/usr/pkg/info"))
+    );
     assert!(s.header.contains("STAGE=\"$2\""));
 }
 
@@ -112,13 +118,10 @@ fn only_parts_that_cannot_be_replayed_are_deferred() {
         .iter()
         .map(|d| (d.template.as_str(), d.stage.as_str()))
         .collect();
-    assert_eq!(
-        parts,
-        [("info-files", "POST-INSTALL"), ("INSTALL", "PRE-INSTALL")]
-    );
-    assert!(s.deferred[0].command.contains("+INFO_FILES ADD"));
-    assert!(s.deferred[1].command.is_empty());
-    assert!(s.deferred[1].lines.iter().any(|l| l.contains("CHMOD} 700")));
+    // info-files is carried out natively from the # INFO: lines.
+    assert_eq!(parts, [("INSTALL", "PRE-INSTALL")]);
+    assert!(s.deferred[0].command.is_empty());
+    assert!(s.deferred[0].lines.iter().any(|l| l.contains("CHMOD} 700")));
 }
 
 #[test]

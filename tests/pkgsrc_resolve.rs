@@ -160,3 +160,34 @@ fn bzip2_summary_is_refused_with_a_clear_message() {
         "{err}"
     );
 }
+
+#[test]
+fn a_later_narrower_range_moves_an_earlier_choice_to_a_version_satisfying_both() {
+    let recs = records("pkg_summary.gz");
+    // "perl>=5.0" alone would pick perl-6.0; git-base then needs <6.
+    let plan = resolve(&recs, &["perl>=5.0".to_string(), "git-base".to_string()]).unwrap();
+    let n = names(&plan);
+    assert!(
+        n.contains(&"perl-5.40.0nb1") && !n.contains(&"perl-6.0"),
+        "{n:?}"
+    );
+    assert!(
+        !plan
+            .iter()
+            .find(|p| p.pkgname == "perl-5.40.0nb1")
+            .unwrap()
+            .automatic
+    );
+}
+
+#[test]
+fn ranges_no_version_satisfies_together_are_a_clear_error() {
+    let recs = records("pkg_summary.gz");
+    let err = resolve(&recs, &["perl>=6".to_string(), "git-base".to_string()]).unwrap_err();
+    assert!(matches!(err, ResolveError::VersionClash { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("perl>=5.30<6") && msg.contains("git-base-2.47.1") && msg.contains("perl-6.0"),
+        "{msg}"
+    );
+}

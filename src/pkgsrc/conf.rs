@@ -21,6 +21,17 @@ pub fn repositories_conf(url: &str) -> String {
     )
 }
 
+/// Expand a repository URL template the way pkgin does: `$arch` is the
+/// package MACHINE_ARCH (`x86_64`), `$osrelease` the OS release (`10.1`);
+/// `${arch}`/`${osrelease}` are accepted too.
+pub fn expand_repo_url(template: &str, machine_arch: &str, osrelease: &str) -> String {
+    template
+        .replace("${arch}", machine_arch)
+        .replace("${osrelease}", osrelease)
+        .replace("$arch", machine_arch)
+        .replace("$osrelease", osrelease)
+}
+
 /// Path of pkgin's repositories.conf (absolute).
 pub const REPOSITORIES_CONF: &str = "/usr/pkg/etc/pkgin/repositories.conf";
 /// sudo reads drop-ins from `@includedir /usr/pkg/etc/sudoers.d` in
@@ -29,7 +40,10 @@ pub const SUDOERS_DROPIN: &str = "/usr/pkg/etc/sudoers.d/wheel";
 /// The drop-in's one rule.
 pub const SUDOERS_WHEEL_RULE: &str = "%wheel ALL=(ALL) NOPASSWD: ALL\n";
 
-/// Write pkgin's repositories.conf (when `repo_url` is given) and the
+/// Standalone variant of [`super::install::Installer::set_pkgin_repository`]
+/// and [`super::install::Installer::set_sudo_wheel`] (prefer those: they
+/// run after the packages and create missing parents). Writes pkgin's
+/// repositories.conf (when `repo_url` is given) and the
 /// sudoers drop-in (when `sudo_wheel`); `/etc/pkg_install.conf` is written
 /// by [`super::install::Installer::finish`]. Parent directories
 /// are the caller's (the installer creates `usr/pkg/etc` when packages put

@@ -2,11 +2,14 @@
 //! an [`EntrySink`]: platform check from `+BUILD_INFO`, payload under
 //! `@cwd` with `@mode/@owner/@group` and each file's `@comment MD5:`
 //! verified while streaming, the pkgdb directory, and `+INSTALL`'s data
-//! lines carried out natively (PERMS, FILE, DIR, SHELL, refcounts). Users
+//! lines carried out natively (PERMS, FILE, DIR, SHELL, INFO, refcounts). Users
 //! and groups are returned to the caller, who adds them to the image's
 //! accounts between [`Installer::prepare`] and [`Installer::install`].
 
 use super::archive::{META_FILES, PackageMeta, PayloadKind, read_package};
+pub use super::check::{check_build_info, verify_package_file};
+use super::contents::parse_contents;
+use super::infodir::InfoDirs;
 use super::install_script::{self, AccountRequest, DeferredPart, InstallScript};
 use super::pkgdb::{AUTOMATIC_INSTALLED_INFO, ByFile, required_by};
 use super::resolve::PlannedPackage;
@@ -15,8 +18,7 @@ use crate::entry::{Entry, EntryKind, EntrySink, Timestamp, add_bytes};
 use anyhow::{Context, Result, bail};
 use md5::{Digest, Md5};
 use pkgsrc::Pattern;
-use pkgsrc::plist::{Plist, PlistEntry};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -133,269 +135,6 @@ pub fn add_shells(existing: &str, shells: &[String]) -> String {
     out
 }
 
-/// Check a downloaded package file against the summary's `FILE_SIZE` and
-/// `FILE_CKSUM` (`<algorithm> <hex>`; sha256 and sha512 are known).
-pub fn verify_package_file(pkg: &PlannedPackage, mut reader: impl Read) -> Result<()> {
-    enum H {
-        S256(sha2::Sha256),
-        S512(sha2::Sha512),
-        None,
-    }
-    let (mut h, want) = match pkg.file_cksum.as_deref() {
-        Some(c) => {
-            let (alg, hex) = c.split_once([' ', ':']).with_context(|| {
-                format!(
-                    "{}: FILE_CKSUM {c:?} is not \"<algorithm> <hex>\"",
-                    pkg.pkgname
-                )
-            })?;
-            match alg.to_ascii_lowercase().as_str() {
-                "sha256" => (
-                    H::S256(sha2::Sha256::new()),
-                    Some(hex.trim().to_ascii_lowercase()),
-                ),
-                "sha512" => (
-                    H::S512(sha2::Sha512::new()),
-                    Some(hex.trim().to_ascii_lowercase()),
-                ),
-                other => bail!(
-                    "{}: FILE_CKSUM uses {other}, which mkimage cannot check",
-                    pkg.pkgname
-                ),
-            }
-        }
-        None => (H::None, None),
-    };
-    let mut size = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .with_context(|| format!("reading {}", pkg.file_name))?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        match &mut h {
-            H::S256(d) => d.update(&buf[..n]),
-            H::S512(d) => d.update(&buf[..n]),
-            H::None => {}
-        }
-    }
-    if let Some(want_size) = pkg.file_size
-        && want_size != size
-    {
-        bail!(
-            "{}: {} is {size} bytes but the repository's pkg_summary says FILE_SIZE={want_size}; \
-             the download is damaged or the index is stale (remove it from the cache and retry)",
-            pkg.pkgname,
-            pkg.file_name
-        );
-    }
-    let got = match h {
-        H::S256(d) => Some(hex::encode(d.finalize())),
-        H::S512(d) => Some(hex::encode(d.finalize())),
-        H::None => None,
-    };
-    if let (Some(got), Some(want)) = (got, want)
-        && got != want
-    {
-        bail!(
-            "{}: checksum of {} is {got}, pkg_summary's FILE_CKSUM says {want}; \
-             the download is damaged or the index is stale",
-            pkg.pkgname,
-            pkg.file_name
-        );
-    }
-    Ok(())
-}
-
-/// Compare `+BUILD_INFO` with the target like `pkg_add` (`compatible_platform`):
-/// OPSYS and MACHINE_ARCH must be equal; on NetBSD the OS_VERSION major
-/// number must be equal (and -current `.99.` must match -current).
-pub fn check_build_info(pkgname: &str, build_info: &str, target: &Target) -> Result<()> {
-    let get = |key: &str| {
-        build_info
-            .lines()
-            .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-            .map(str::trim)
-    };
-    let (Some(opsys), Some(arch), Some(osver)) =
-        (get("OPSYS"), get("MACHINE_ARCH"), get("OS_VERSION"))
-    else {
-        bail!(
-            "{pkgname}: +BUILD_INFO lacks OPSYS, MACHINE_ARCH or OS_VERSION; not a usable binary package"
-        );
-    };
-    if opsys != target.opsys {
-        bail!(
-            "{pkgname} was built for OPSYS={opsys}, but the image is {}; \
-             point the package repository at {} packages",
-            target.opsys,
-            target.opsys
-        );
-    }
-    if arch != target.machine_arch {
-        bail!(
-            "{pkgname} was built for MACHINE_ARCH={arch}, but the image is {}; \
-             use the repository for {}",
-            target.machine_arch,
-            target.machine_arch
-        );
-    }
-    if !os_version_compatible(opsys, &target.os_version, osver) {
-        bail!(
-            "{pkgname} was built for {opsys} {osver}, which is not compatible with the image's \
-             {opsys} {} (the major version must match)",
-            target.os_version
-        );
-    }
-    Ok(())
-}
-
-fn os_version_compatible(opsys: &str, host: &str, package: &str) -> bool {
-    if opsys == "NetBSD" {
-        if host.contains(".99.") != package.contains(".99.") {
-            return false;
-        }
-        if let (Some((hm, _)), Some((pm, _))) = (host.split_once('.'), package.split_once('.')) {
-            return hm == pm;
-        }
-        if let Some((hm, _)) = host.split_once('.') {
-            return hm == package;
-        }
-    }
-    host == package
-}
-
-/// One payload file as `+CONTENTS` describes it.
-#[derive(Debug, Clone)]
-struct FileSpec {
-    abs: String,
-    mode: Option<String>,
-    owner: Option<String>,
-    group: Option<String>,
-    md5: Option<String>,
-}
-
-/// `+CONTENTS` walked with `@cwd`, `@mode`, `@owner`, `@group`, `@ignore`.
-struct Contents {
-    /// Member name → specs in plist order (a name may repeat under
-    /// different `@cwd`s).
-    files: BTreeMap<String, VecDeque<FileSpec>>,
-    /// Members to skip (`@ignore`).
-    ignored: BTreeSet<String>,
-    pkgdirs: Vec<String>,
-    depends: Vec<String>,
-    conflicts: Vec<String>,
-    execs: Vec<String>,
-    count: usize,
-}
-
-fn parse_contents(pkgname: &str, text: &[u8]) -> Result<(String, Contents)> {
-    let plist = Plist::from_bytes(text).with_context(|| format!("{pkgname}: parsing +CONTENTS"))?;
-    let mut c = Contents {
-        files: BTreeMap::new(),
-        ignored: BTreeSet::new(),
-        pkgdirs: Vec::new(),
-        depends: Vec::new(),
-        conflicts: Vec::new(),
-        execs: Vec::new(),
-        count: 0,
-    };
-    let mut name = None;
-    let mut cwd: Option<String> = None;
-    let (mut mode, mut owner, mut group) = (None, None, None);
-    let mut ignore_next = false;
-    let mut last_file: Option<(String, String)> = None;
-    for e in &plist {
-        match e {
-            PlistEntry::Name(n) => name = Some(n.to_string()),
-            PlistEntry::Cwd(d) => {
-                let d = d.to_string_lossy();
-                cwd = Some(if d == "." {
-                    format!("{PKG_DBDIR}/{pkgname}")
-                } else {
-                    d.trim_end_matches('/').to_string()
-                });
-            }
-            PlistEntry::Mode(m) => mode = m.as_ref().map(|s| s.to_string()),
-            PlistEntry::Owner(o) => owner = o.as_ref().map(|s| s.to_string()),
-            PlistEntry::Group(g) => group = g.as_ref().map(|s| s.to_string()),
-            PlistEntry::Ignore => ignore_next = true,
-            PlistEntry::File(f) => {
-                let f = f.to_string_lossy().into_owned();
-                if std::mem::take(&mut ignore_next) {
-                    c.ignored.insert(f);
-                    continue;
-                }
-                let Some(dir) = &cwd else {
-                    bail!("{pkgname}: +CONTENTS names {f} before any @cwd");
-                };
-                let abs = if f.starts_with('/') {
-                    f.clone()
-                } else {
-                    format!("{dir}/{f}")
-                };
-                c.files.entry(f.clone()).or_default().push_back(FileSpec {
-                    abs: abs.clone(),
-                    mode: mode.clone(),
-                    owner: owner.clone(),
-                    group: group.clone(),
-                    md5: None,
-                });
-                c.count += 1;
-                last_file = Some((f, abs));
-            }
-            PlistEntry::FileChecksum(sum) => {
-                if let Some((f, _)) = &last_file
-                    && let Some(spec) = c.files.get_mut(f).and_then(|q| q.back_mut())
-                {
-                    spec.md5 = Some(sum.to_ascii_lowercase());
-                }
-            }
-            PlistEntry::PkgDir(d) => {
-                let Some(dir) = &cwd else {
-                    bail!("{pkgname}: +CONTENTS has @pkgdir before any @cwd");
-                };
-                c.pkgdirs.push(format!("{dir}/{}", d.to_string_lossy()));
-            }
-            PlistEntry::PkgDep(d) => c.depends.push(d.to_string()),
-            PlistEntry::PkgCfl(d) => c.conflicts.push(d.to_string()),
-            PlistEntry::Exec(cmd) => {
-                // pkg_install's format_cmd: %D the @cwd, %F the last file as
-                // listed, %B the directory of %D/%F, %f its last component.
-                let dir = cwd.clone().unwrap_or_else(|| PREFIX.to_string());
-                let file = last_file
-                    .as_ref()
-                    .map(|(f, _)| f.clone())
-                    .unwrap_or_default();
-                let full = last_file
-                    .as_ref()
-                    .map(|(_, a)| a.clone())
-                    .unwrap_or_default();
-                let base = full
-                    .rsplit_once('/')
-                    .map(|(b, _)| b.to_string())
-                    .unwrap_or_default();
-                let leaf = full.rsplit('/').next().unwrap_or("").to_string();
-                c.execs.push(
-                    cmd.to_string_lossy()
-                        .replace("%D", &dir)
-                        .replace("%F", &file)
-                        .replace("%B", &base)
-                        .replace("%f", &leaf),
-                );
-            }
-            _ => {}
-        }
-    }
-    let Some(name) = name else {
-        bail!("{pkgname}: +CONTENTS has no @name");
-    };
-    Ok((name, c))
-}
-
 fn parse_mode(pkgname: &str, what: &str, mode: &str) -> Result<u16> {
     u16::from_str_radix(mode, 8)
         .ok()
@@ -444,7 +183,11 @@ pub struct Installer {
     /// pkgname → `@pkgcfl` patterns of installed packages.
     conflicts: Vec<(String, Vec<String>)>,
     shells: Vec<String>,
+    infos: InfoDirs,
     deferred: Vec<DeferredItem>,
+    rcd_scripts: bool,
+    pkgin_repository: Option<String>,
+    sudo_wheel: bool,
 }
 
 impl Installer {
@@ -460,8 +203,30 @@ impl Installer {
             installed: Vec::new(),
             conflicts: Vec::new(),
             shells: Vec::new(),
+            infos: InfoDirs::default(),
+            rcd_scripts: false,
+            pkgin_repository: None,
+            sudo_wheel: false,
             deferred: Vec::new(),
         }
+    }
+
+    /// Copy packages' rc.d scripts (`# FILE:` lines with flag `r`) into
+    /// place, as `PKG_RCD_SCRIPTS=YES` does; off by default like pkgsrc.
+    pub fn set_rcd_scripts(&mut self, on: bool) {
+        self.rcd_scripts = on;
+    }
+
+    /// Have [`Installer::finish`] write pkgin's repositories.conf with this
+    /// URL (after the packages, so it replaces pkgin's example copy).
+    pub fn set_pkgin_repository(&mut self, url: &str) {
+        self.pkgin_repository = Some(url.to_string());
+    }
+
+    /// Have [`Installer::finish`] write the sudoers drop-in giving group
+    /// wheel password-less sudo.
+    pub fn set_sudo_wheel(&mut self, on: bool) {
+        self.sudo_wheel = on;
     }
 
     /// Tell the installer a path already exists in the image (a file or
@@ -627,6 +392,15 @@ impl Installer {
         let (_, mut contents) =
             parse_contents(name, plan.meta.get("+CONTENTS").unwrap_or_default())?;
         self.check_conflicts(name, &contents.conflicts)?;
+        // check_implicit_conflict: no file may belong to another package.
+        for spec in contents.files.values().flatten() {
+            if let Some(owner) = self.byfile.records().get(&spec.abs) {
+                bail!(
+                    "{name}: {} is already installed by {owner} (conflicting PLIST)",
+                    spec.abs
+                );
+            }
+        }
         let script = &plan.script;
         let uid_of = |user: &str, what: &str| {
             owners.uid(user).with_context(|| {
@@ -720,11 +494,14 @@ impl Installer {
         for p in &script.perms {
             perms.insert(prefixed(&p.path), p);
         }
+        // Files whose bytes are needed after extraction: examples that
+        // `# FILE:` copies, info files for the `dir` index.
         let examples: BTreeSet<String> = script
             .files
             .iter()
             .filter(|f| f.flags.contains('c'))
             .map(|f| prefixed(&f.example))
+            .chain(script.infos.iter().map(|i| prefixed(&i.file)))
             .collect();
         let mut example_bytes: BTreeMap<String, (Vec<u8>, u16)> = BTreeMap::new();
 
@@ -750,13 +527,17 @@ impl Installer {
                 Some(m) => parse_mode(name, &spec.abs, m)?,
                 None => item.mode,
             };
-            let mut uid = match spec.owner.as_deref().or(item.uname.as_deref()) {
-                Some(u) => uid_of(u, &spec.abs)?,
-                None => item.uid,
+            // @owner/@group must exist; the archive's own names fall back
+            // to its numeric ids, as libarchive's standard lookup does.
+            let mut uid = match (&spec.owner, &item.uname) {
+                (Some(u), _) => uid_of(u, &spec.abs)?,
+                (None, Some(u)) => owners.uid(u).unwrap_or(item.uid),
+                (None, None) => item.uid,
             };
-            let mut gid = match spec.group.as_deref().or(item.gname.as_deref()) {
-                Some(g) => gid_of(g, &spec.abs)?,
-                None => item.gid,
+            let mut gid = match (&spec.group, &item.gname) {
+                (Some(g), _) => gid_of(g, &spec.abs)?,
+                (None, Some(g)) => owners.gid(g).unwrap_or(item.gid),
+                (None, None) => item.gid,
             };
             if let Some(p) = perms.get(&spec.abs) {
                 if let Some(m) = &p.mode {
@@ -853,7 +634,10 @@ impl Installer {
                     )
                 });
             self.refcount(sink, name, &format!("files{abs}"), existed, permissions)?;
-            if existed {
+            // +FILES copies rc.d scripts (flag r) only with PKG_RCD_SCRIPTS
+            // or the f flag.
+            let wanted = !f.flags.contains('r') || f.flags.contains('f') || self.rcd_scripts;
+            if existed || !wanted {
                 continue;
             }
             let Some((bytes, eg_mode)) = example_bytes.get(&eg) else {
@@ -897,6 +681,29 @@ impl Installer {
                 bytes,
             )
             .with_context(|| format!("{name}: copying {eg} to {abs}"))?;
+        }
+        for info in &script.infos {
+            let file = prefixed(&info.file);
+            let Some((bytes, _)) = example_bytes.get(&file) else {
+                continue;
+            };
+            let text = if file.ends_with(".gz") {
+                let mut out = Vec::new();
+                flate2::read::MultiGzDecoder::new(bytes.as_slice())
+                    .read_to_end(&mut out)
+                    .with_context(|| format!("{name}: decompressing info file {file}"))?;
+                out
+            } else {
+                bytes.clone()
+            };
+            let dir = match &info.infodir {
+                Some(d) => prefixed(d),
+                None => file
+                    .rsplit_once('/')
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_default(),
+            };
+            self.infos.add(&dir, &String::from_utf8_lossy(&text));
         }
         for sh in &script.shells {
             if sh.starts_with('/') {
@@ -989,8 +796,24 @@ impl Installer {
                 required_by(users).as_bytes(),
             )?;
         }
+        for (dir, text) in self.infos.render() {
+            self.add_generated(sink, &format!("{dir}/dir"), 0o644, text.as_bytes())?;
+        }
         let db = self.byfile.encode(&self.scratch)?;
         self.add_generated(sink, &format!("{PKG_DBDIR}/pkgdb.byfile.db"), 0o644, &db)?;
+        if let Some(url) = self.pkgin_repository.clone() {
+            let text = super::conf::repositories_conf(&url);
+            self.add_generated(sink, super::conf::REPOSITORIES_CONF, 0o644, text.as_bytes())?;
+        }
+        if self.sudo_wheel {
+            let path = super::conf::SUDOERS_DROPIN;
+            self.add_generated(
+                sink,
+                path,
+                0o440,
+                super::conf::SUDOERS_WHEEL_RULE.as_bytes(),
+            )?;
+        }
         self.add_generated(
             sink,
             "/etc/pkg_install.conf",
@@ -1007,83 +830,9 @@ impl Installer {
     }
 
     fn write_deferred(&mut self, sink: &mut dyn EntrySink) -> Result<()> {
-        let mut list = String::from(
-            "# Package install steps mkimage could not carry out at build time.\n\
-             # /etc/rc.d/mkimage_deferred runs each once at first boot:\n\
-             # <package> <stage> <script>\n",
-        );
-        let items = self.deferred.clone();
-        for (i, item) in items.iter().enumerate() {
-            let script_path = format!(
-                "/var/db/mkimage/deferred.d/{:03}-{}.sh",
-                i + 1,
-                item.package
-            );
-            let body = if item.part.command.is_empty() {
-                let header = if item.header.trim().is_empty() {
-                    "#!/bin/sh\nPKGNAME=\"$1\"\nSTAGE=\"$2\"\nshift 2".to_string()
-                } else {
-                    item.header.clone()
-                };
-                format!(
-                    "{header}\n# {} section of +INSTALL\n{}\n",
-                    item.part.template,
-                    item.part.lines.join("\n")
-                )
-            } else {
-                format!(
-                    "#!/bin/sh\nPKGNAME=\"$1\"\nSTAGE=\"$2\"\nPKG_METADATA_DIR=\"$(pwd)\"\nexport PKGNAME PKG_METADATA_DIR\n{}\n",
-                    item.part.command
-                )
-            };
-            self.add_generated(sink, &script_path, 0o555, body.as_bytes())?;
-            list.push_str(&format!(
-                "{} {} {script_path}\n",
-                item.package, item.part.stage
-            ));
+        for (path, mode, bytes) in super::deferred::files(&self.deferred) {
+            self.add_generated(sink, &path, mode, bytes.as_bytes())?;
         }
-        self.add_generated(sink, "/var/db/mkimage/deferred", 0o644, list.as_bytes())?;
-        self.add_generated(
-            sink,
-            "/etc/rc.d/mkimage_deferred",
-            0o555,
-            RC_SCRIPT.as_bytes(),
-        )
+        Ok(())
     }
 }
-
-/// First-boot fallback: runs each deferred step once, then renames the list
-/// so it never runs again. No rcvar: it does nothing when the list is gone.
-const RC_SCRIPT: &str = r#"#!/bin/sh
-#
-# PROVIDE: mkimage_deferred
-# REQUIRE: DAEMON
-# BEFORE: LOGIN
-#
-# Written by mkimage: package install steps that could not be carried
-# out when the image was built, run once at first boot.
-
-$_rc_subr_loaded . /etc/rc.subr
-
-name="mkimage_deferred"
-start_cmd="mkimage_deferred_start"
-stop_cmd=":"
-
-mkimage_deferred_start()
-{
-	list=/var/db/mkimage/deferred
-	[ -f "$list" ] || return 0
-	grep -v '^#' "$list" | while read pkg stage script; do
-		[ -n "$script" ] || continue
-		echo "mkimage: running deferred $stage step of $pkg"
-		(cd "/usr/pkg/pkgdb/$pkg" && PKG_METADATA_DIR="/usr/pkg/pkgdb/$pkg" \
-			PKG_PREFIX=/usr/pkg PKG_DBDIR=/usr/pkg/pkgdb \
-			sh "$script" "$pkg" "$stage") ||
-			echo "mkimage: deferred $stage step of $pkg failed"
-	done
-	mv "$list" "$list.done"
-}
-
-load_rc_config $name
-run_rc_command "$1"
-"#;

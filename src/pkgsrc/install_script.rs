@@ -2,13 +2,21 @@
 //! (`mk/pkginstall/`: `# USER:`, `# GROUP:`, `# DIR:`, `# FILE:`,
 //! `# PERMS:`, `# SHELL:`) and the parts of the script that cannot be
 //! replayed natively (a package's own shell, or helpers such as
-//! `+INFO_FILES` that need target binaries).
+//! `+FONTS` that need target binaries).
+
+/// Home directory for a `# USER:` line that names none (`PKG_USER_HOME`
+/// in pkgsrc's `mk/defaults/mk.conf`).
+pub const DEFAULT_USER_HOME: &str = "/nonexistent";
+/// Login shell for a `# USER:` line that names none (`PKG_USER_SHELL`).
+pub const DEFAULT_USER_SHELL: &str = "/sbin/nologin";
 
 /// A user or group a package needs (`# USER:` / `# GROUP:`), to be added
 /// to the image's accounts before the package's files are owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountRequest {
-    /// `# USER: user:group[:[uid][:[descr][:[home][:shell]]]]`
+    /// `# USER: user:group[:[uid][:[descr][:[home][:shell]]]]`; empty
+    /// `home`/`shell` mean [`DEFAULT_USER_HOME`]/[`DEFAULT_USER_SHELL`], a
+    /// missing uid means "next free", like `useradd` in `usergroupfuncs`.
     User {
         name: String,
         group: String,
@@ -53,6 +61,14 @@ pub struct PermsLine {
     pub group: Option<String>,
 }
 
+/// `# INFO: file [infodir]`: an info file to register in the `dir` index
+/// of `infodir` (default: the file's directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InfoLine {
+    pub file: String,
+    pub infodir: Option<String>,
+}
+
 /// A part of `+INSTALL` that mkimage cannot carry out at build time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeferredPart {
@@ -76,6 +92,7 @@ pub struct InstallScript {
     pub perms: Vec<PermsLine>,
     /// `# SHELL:` paths as written (relative to the prefix unless absolute).
     pub shells: Vec<String>,
+    pub infos: Vec<InfoLine>,
     /// The script's header section (variable set-up), needed to run a
     /// deferred part on its own.
     pub header: String,
@@ -100,16 +117,14 @@ const REPLAYED: &[&str] = &[
     "deinstall-pre",
     // ldconfig: not used for ELF on NetBSD.
     "shlibs",
+    // The `dir` index is written natively from the `# INFO:` lines.
+    "info-files",
 ];
 
 /// Helper templates that need target binaries, and how to run them later.
 /// The command runs in the package's pkgdb directory with `PKGNAME` and
 /// `PKG_METADATA_DIR` set: it unpacks the helper from `+INSTALL` and runs it.
 const HELPERS: &[(&str, &str)] = &[
-    (
-        "info-files",
-        "sh ./+INSTALL \"$PKGNAME\" UNPACK +INFO_FILES && ./+INFO_FILES ADD \"$PKG_METADATA_DIR\"",
-    ),
     (
         "fonts",
         "sh ./+INSTALL \"$PKGNAME\" UNPACK +FONTS && ./+FONTS \"$PKG_METADATA_DIR\"",
@@ -196,6 +211,18 @@ pub fn parse(text: &str) -> InstallScript {
                 user: opt(f.get(2).copied()),
                 group: opt(f.get(3).copied()),
             });
+        } else if let Some(rest) = line.strip_prefix("# INFO: ") {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let Some(file) = opt(f.first().copied()) else {
+                continue;
+            };
+            let info = InfoLine {
+                file,
+                infodir: opt(f.get(1).copied()),
+            };
+            if !s.infos.contains(&info) {
+                s.infos.push(info);
+            }
         } else if let Some(rest) = line.strip_prefix("# SHELL: ") {
             let sh = rest.trim();
             if !sh.is_empty() && !s.shells.iter().any(|x| x == sh) {

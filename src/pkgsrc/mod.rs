@@ -8,16 +8,24 @@
 //! Flow for one image (the caller owns fetching and the accounts files):
 //! 1. [`summary::decode_summary`] + [`summary::parse_summary`], then
 //!    [`resolve::resolve`] with the package list ([`summary::parse_pkg_list`]);
-//! 2. for each [`resolve::PlannedPackage`] in order: [`install::verify_package_file`],
-//!    [`install::Installer::prepare`] (reads only the `+` metadata; returns
-//!    the [`install_script::AccountRequest`]s), apply the account requests,
-//!    then [`install::Installer::install`] (payload + pkgdb directory);
-//! 3. [`install::Installer::finish`] (`+REQUIRED_BY`, `pkgdb.byfile.db`,
-//!    refcounts, deferred scripts, `/etc/pkg_install.conf`) and the
-//!    [`conf`] files.
+//! 2. [`install::install_packages`] with an [`install::Installer`] (told
+//!    which paths the sets already hold, [`install::Installer::mark_existing`]),
+//!    a function opening each package file, and the image's accounts
+//!    ([`install::Accounts`]): per package it checks FILE_SIZE/FILE_CKSUM,
+//!    reads the metadata ([`install::Installer::prepare`]), adds the users
+//!    and groups the package asks for, installs the payload and pkgdb
+//!    directory, and finally writes `+REQUIRED_BY`, `pkgdb.byfile.db`, the
+//!    Info `dir` index, deferred first-boot steps and `/etc/pkg_install.conf`;
+//! 3. the caller appends [`install::FinishReport::shells`] to `/etc/shells`
+//!    ([`install::add_shells`]) and writes [`conf::write_conf`]
+//!    (pkgin's repositories.conf, the sudoers drop-in).
 
 pub mod archive;
+pub mod check;
 pub mod conf;
+mod contents;
+mod deferred;
+pub mod infodir;
 pub mod install;
 pub mod install_script;
 pub mod pkgdb;
@@ -36,6 +44,10 @@ pub struct Target {
     pub opsys: String,
     pub machine_arch: String,
     pub os_version: String,
+    /// The image's pkg_install version (`PKGTOOLS_VERSION`, e.g. 20211115),
+    /// when known: packages built with a newer one are refused, as
+    /// `pkg_add` does.
+    pub pkgtools_version: Option<u32>,
 }
 
 impl Target {
@@ -44,7 +56,14 @@ impl Target {
             opsys: opsys.to_string(),
             machine_arch: machine_arch.to_string(),
             os_version: os_version.to_string(),
+            pkgtools_version: None,
         }
+    }
+
+    /// The same target with the image's pkg_install version.
+    pub fn with_pkgtools_version(mut self, version: u32) -> Self {
+        self.pkgtools_version = Some(version);
+        self
     }
 }
 

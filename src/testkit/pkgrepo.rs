@@ -4,12 +4,13 @@
 //! members first in their fixed order, `+CONTENTS` with `@name`, `@pkgdep`,
 //! `@cwd`, `@mode/@owner/@group` and `@comment MD5:` lines, `+BUILD_INFO`,
 //! and `+INSTALL` scripts assembled like `mk/pkginstall` does, with USER,
-//! GROUP, DIR, FILE, PERMS and SHELL data lines.
+//! GROUP, DIR, FILE, PERMS, SHELL and INFO data lines.
 //!
 //! The packages are small stand-ins for the builds-service list (bash curl
 //! git-base gnupg mercurial moreutils sudo pkgin) and their dependencies,
 //! plus a few made to exercise errors: `linuxonly` (OPSYS=Linux), `badsum`
 //! (a wrong MD5 in `+CONTENTS`), `curl-minimal` (CONFLICTS with curl),
+//! `curl-compat` (ships curl's file without declaring a conflict),
 //! `fontconfig` (free-form `+INSTALL` shell) and `dbus` (a daemon user).
 //! Output is a function of the options only.
 
@@ -109,9 +110,16 @@ fn specs() -> Vec<Spec> {
     let mut v = Vec::new();
     let mut s = spec("bash-5.2.37", "shells/bash", "The GNU Bourne Again Shell");
     s.depends = &["readline>=8.0"];
-    s.files = vec![f("bin/bash", 0o755), f("man/man1/bash.1", 0o444)];
-    s.data = &["# SHELL: bin/bash"];
-    s.templates = &["shell"];
+    s.files = vec![
+        f("bin/bash", 0o755),
+        f("info/bash.info", 0o444),
+        f("man/man1/bash.1", 0o444),
+    ];
+    s.data = &[
+        "# INFO: /usr/pkg/info/bash.info /usr/pkg/info",
+        "# SHELL: bin/bash",
+    ];
+    s.templates = &["info-files", "shell"];
     v.push(s);
     let mut s = spec(
         "readline-8.2nb2",
@@ -155,6 +163,15 @@ fn specs() -> Vec<Spec> {
         "Client that groks URLs, without extras",
     );
     s.conflicts = &["curl-[0-9]*"];
+    s.files = vec![f("bin/curl", 0o755)];
+    v.push(s);
+    // Ships bin/curl too but declares no CONFLICTS (a packaging bug
+    // pkg_add catches by the file list).
+    let mut s = spec(
+        "curl-compat-1.0",
+        "www/curl-compat",
+        "Compatibility wrapper shipping bin/curl",
+    );
     s.files = vec![f("bin/curl", 0o755)];
     v.push(s);
     let mut s = spec(
@@ -228,7 +245,9 @@ fn specs() -> Vec<Spec> {
         "GNU Privacy Guard, a free PGP replacement",
     );
     s.depends = &["libgcrypt>=1.10"];
-    s.files = vec![f("bin/gpg", 0o755)];
+    s.files = vec![f("bin/gpg", 0o755), f("info/gnupg.info", 0o444)];
+    s.data = &["# INFO: /usr/pkg/info/gnupg.info /usr/pkg/info"];
+    s.templates = &["info-files"];
     v.push(s);
     let mut s = spec(
         "libgcrypt-1.11.0",
@@ -314,13 +333,15 @@ fn specs() -> Vec<Spec> {
             kind: Kind::File,
             owner: Some(("messagebus", "messagebus")),
         },
+        f("share/examples/rc.d/dbus", 0o755),
     ];
     s.data = &[
         "# USER: messagebus:messagebus::System message bus:/var/run/dbus:/sbin/nologin",
         "# GROUP: messagebus",
         "# DIR: /var/run/dbus m 0755 messagebus messagebus",
+        "# FILE: /etc/rc.d/dbus cr /usr/pkg/share/examples/rc.d/dbus 0755",
     ];
-    s.templates = &["usergroup", "dirs"];
+    s.templates = &["usergroup", "dirs", "files"];
     v.push(s);
     let mut s = spec(
         "fontconfig-2.15.0",
@@ -352,6 +373,21 @@ fn specs() -> Vec<Spec> {
 fn content(s: &Spec, file: &str, seed: u64) -> Vec<u8> {
     if file.ends_with("examples/sudo/sudoers") {
         return b"## sudoers file (synthetic stand-in)\nroot ALL=(ALL:ALL) ALL\n@includedir /usr/pkg/etc/sudoers.d\n".to_vec();
+    }
+    if let Some(info) = file.strip_prefix("info/") {
+        let topic = info.trim_end_matches(".info");
+        let (section, title) = if topic == "bash" {
+            ("Basics", "The GNU Bourne-Again SHell.")
+        } else {
+            ("GNU Utilities", "The GNU Privacy Guard.")
+        };
+        return format!(
+            "This is {info}, produced by makeinfo (synthetic stand-in).\n\n\
+             INFO-DIR-SECTION {section}\nSTART-INFO-DIR-ENTRY\n\
+             * {topic}: ({topic}).{pad}{title}\nEND-INFO-DIR-ENTRY\n\n\x1f\nFile: {info},  Node: Top\n",
+            pad = " ".repeat(23usize.saturating_sub(2 * topic.len() + 7)),
+        )
+        .into_bytes();
     }
     if file.ends_with("examples/pkgin/repositories.conf") {
         return b"# pkgin repositories (synthetic stand-in)\n".to_vec();
@@ -400,6 +436,7 @@ fn install_script(s: &Spec) -> Option<String> {
             "files" => "+FILES",
             "dirs" => "+DIRS",
             "perms" => "+PERMS",
+            "info-files" => "+INFO_FILES",
             _ => "+SHELL",
         };
         t.push_str(&format!(

@@ -323,3 +323,35 @@ fn zero_writes_to_never_written_areas_of_a_new_raw_image_stay_holes() {
         host_bytes(&r)
     );
 }
+
+mod random_writes {
+    use super::*;
+    use mkimage::disk::MemDevice;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        /// Any sequence of writes reads back identically through our
+        /// reader, plain and compressed.
+        #[test]
+        fn any_writes_read_back_identically(
+            writes in proptest::collection::vec((0u64..(4 << 20), 1usize..150_000, any::<u8>(), any::<bool>()), 1..12),
+            compress in any::<bool>(),
+        ) {
+            let size = (4u64 << 20) + 4096;
+            let dir = tempfile::tempdir().unwrap();
+            let q = dir.path().join("p.qcow2");
+            let mut mem = MemDevice::new(size as usize);
+            let mut w = Qcow2Writer::create(&q, size, Qcow2Options { compress }).unwrap();
+            for (off, len, seed, zero) in writes {
+                let len = len.min((size - off) as usize);
+                let data = if zero { vec![0u8; len] } else { pattern(len, u32::from(seed)) };
+                mem.write_at(&data, off).unwrap();
+                w.write_at(&data, off).unwrap();
+            }
+            w.finish().unwrap();
+            let mut r = Qcow2Reader::open(&q).unwrap();
+            prop_assert!(read_all(&mut r) == mem.as_bytes());
+        }
+    }
+}

@@ -148,3 +148,64 @@ fn bad_paths_and_labels_are_errors() {
     assert!(build_esp(&mut tiny, &[], "ESP", 1, t).is_err());
     assert_eq!(dev.len(), 8 << 20);
 }
+
+#[test]
+fn every_size_from_tiny_to_the_fat32_threshold_is_fsck_fat_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("esp.img");
+    let kib = 1024u64;
+    // Smallest FAT16, the 4096..4199 KiB range fatfs 0.3.6 mishandles, both
+    // sides of the FAT16/FAT32 switch, and odd sector counts.
+    for size in [
+        2200 * kib,
+        4096 * kib,
+        4150 * kib,
+        4199 * kib,
+        33 * MIB - 512,
+        34 * MIB,
+        35 * MIB + 512,
+        48 * MIB,
+    ] {
+        let mut dev = mkimage::disk::MemDevice::new(size as usize);
+        let r = build_esp(
+            &mut dev,
+            &files()[1..],
+            "ESP",
+            1,
+            Timestamp::from_secs(1_700_000_000),
+        );
+        if let Err(e) = r {
+            panic!("{size}-byte ESP: {e}");
+        }
+        std::fs::write(&img, dev.as_bytes()).unwrap();
+        let (ok, text) = run(Command::new("fsck.fat").arg("-n").arg(&img));
+        assert!(ok && !text.contains("Fixing"), "{size}-byte ESP:\n{text}");
+    }
+}
+
+#[test]
+fn the_default_esp_size_is_fat32_with_4_kib_clusters_and_costs_little_space() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("esp.img");
+    let size = mkimage::fs::fat::DEFAULT_ESP_SIZE;
+    let mut dev = RawFile::create(&img, size).unwrap();
+    build_esp(
+        &mut dev,
+        &files(),
+        "ESP",
+        9,
+        Timestamp::from_secs(1_700_000_000),
+    )
+    .unwrap();
+    drop(dev);
+    let (ok, text) = run(Command::new("fsck.fat").arg("-n").arg("-v").arg(&img));
+    assert!(ok && !text.contains("Fixing"), "{text}");
+    assert!(text.contains("4096 bytes per cluster"), "{text}");
+    assert!(text.contains("32 bit entries"), "{text}");
+    let used = std::fs::metadata(&img).unwrap().blocks() * 512;
+    assert!(
+        used < 4 * MIB,
+        "a {size}-byte ESP holding 300 KB takes {used} bytes"
+    );
+}

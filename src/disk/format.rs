@@ -1,4 +1,4 @@
-//! Output formats, in the manner of FreeBSD mkimg's format table: each
+//! Output formats, in the manner of mkimg's format table: each
 //! format is one file that turns a path and a virtual size into an
 //! [`OutputDevice`]; this file only names them. Adding a format means one
 //! new file plus one variant and one match arm here.

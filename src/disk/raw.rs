@@ -1,5 +1,8 @@
 //! Raw (flat) disk images on the host: a sparse file whose byte `n` is the
-//! device's byte `n`. Never-written ranges stay holes in the host file.
+//! device's byte `n`. Never-written ranges stay holes in the host file:
+//! a newly created image skips all-zero writes to 64 KiB pieces it has never
+//! written (they read as zeros already), so zero-filling a free area costs
+//! no host space.
 
 use std::fs::File;
 use std::io;
@@ -13,6 +16,20 @@ use super::block::{BlockDevice, check_range};
 pub struct RawFile {
     file: File,
     len: u64,
+    /// For an image this object created: one bit per [`PIECE`] bytes, set
+    /// once anything was written there. `None`: the file had content.
+    written: Option<Vec<u64>>,
+}
+
+/// Granularity of the never-written map.
+const PIECE: u64 = 64 << 10;
+
+fn all_zero(buf: &[u8]) -> bool {
+    let mut chunks = buf.chunks_exact(16);
+    chunks
+        .by_ref()
+        .all(|c| u128::from_ne_bytes(c.try_into().unwrap_or([1; 16])) == 0)
+        && chunks.remainder().iter().all(|&b| b == 0)
 }
 
 impl RawFile {
@@ -25,13 +42,19 @@ impl RawFile {
             .truncate(true)
             .open(path)?;
         file.set_len(len)?;
-        Ok(RawFile { file, len })
+        let words = len.div_ceil(PIECE).div_ceil(64);
+        let written = usize::try_from(words).ok().map(|w| vec![0u64; w]);
+        Ok(RawFile { file, len, written })
     }
 
     /// Wrap an already open file whose length is the device size.
     pub fn from_file(file: File) -> io::Result<Self> {
         let len = file.metadata()?.len();
-        Ok(RawFile { file, len })
+        Ok(RawFile {
+            file,
+            len,
+            written: None,
+        })
     }
 
     /// Open an existing image read-only; writes then fail.
@@ -56,7 +79,25 @@ impl BlockDevice for RawFile {
     }
     fn write_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
         check_range("write", offset, buf.len(), self.len)?;
-        self.file.write_all_at(buf, offset)
+        let Some(map) = self.written.as_mut() else {
+            return self.file.write_all_at(buf, offset);
+        };
+        let mut done = 0usize;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let n = ((PIECE - pos % PIECE) as usize).min(buf.len() - done);
+            let piece = &buf[done..done + n];
+            let (word, bit) = ((pos / PIECE / 64) as usize, pos / PIECE % 64);
+            let seen = map.get(word).is_none_or(|w| w & (1 << bit) != 0);
+            if seen || !all_zero(piece) {
+                self.file.write_all_at(piece, pos)?;
+                if let Some(w) = map.get_mut(word) {
+                    *w |= 1 << bit;
+                }
+            }
+            done += n;
+        }
+        Ok(())
     }
     fn len(&self) -> u64 {
         self.len

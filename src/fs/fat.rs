@@ -28,15 +28,17 @@ use crate::entry::Timestamp;
 ///
 /// Why: the UEFI specification wants FAT32 on fixed disks, and FAT32 needs
 /// at least 65525 clusters. With 4 KiB clusters — the size that also works
-/// on 4096-byte-sector disks and that Windows and FreeBSD's installer pick —
-/// that is 65525 × 4 KiB ≈ 256 MiB plus the FATs and reserved sectors, so
-/// 260 MiB is the smallest ESP that is FAT32 on every firmware and sector
-/// size. It costs almost nothing here: the free space is never written, so
-/// it stays a hole in raw output and unallocated in qcow2 (the image grows
-/// by the FATs' few non-zero sectors and the boot files only). Smaller
-/// ESPs work (FAT32 down to ~33 MiB with 512-byte clusters, FAT16 below),
-/// but some firmware refuses FAT32 with clusters smaller than a sector of
-/// the disk, and FAT16 ESPs are only guaranteed for removable media.
+/// when the disk has 4096-byte sectors, and the one common installers
+/// pick — that is 65525 × 4 KiB ≈ 256 MiB plus the FATs and reserved
+/// sectors, so 260 MiB is the smallest ESP that is FAT32 whatever the
+/// firmware and sector size. It costs almost nothing here: free space is
+/// never written, so it stays a hole in raw output and unallocated in
+/// qcow2 (the image grows by the boot files and a few FAT sectors only;
+/// `the_default_esp_size_is_fat32_with_4_kib_clusters_and_costs_little_space`
+/// measures under 4 MiB). Smaller ESPs work here (FAT32 down to ~33 MiB
+/// with 512-byte clusters, FAT16 below), but a 512-byte-sector FAT is
+/// invalid on a 4096-byte-sector disk, and FAT16 ESPs are only guaranteed
+/// for removable media.
 pub const DEFAULT_ESP_SIZE: u64 = 260 << 20;
 
 /// Fewest clusters a FAT32 volume may have (`fsck.fat`, Microsoft's spec).

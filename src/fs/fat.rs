@@ -255,27 +255,6 @@ pub fn build_esp(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn esp_sizes_pick_fat32_only_with_enough_clusters() {
-        assert_eq!(plan(DEFAULT_ESP_SIZE).unwrap(), (FatType::Fat32, 4096));
-        assert_eq!(plan(64 << 20).unwrap(), (FatType::Fat32, 512));
-        assert_eq!(plan(32 << 20).unwrap().0, FatType::Fat16);
-        assert!(plan(1 << 20).is_err());
-    }
-
-    #[test]
-    fn dos_time_converts_utc_civil_dates() {
-        let t = dos_time(Timestamp::from_secs(1_700_000_000)); // 2023-11-14 22:13:20
-        assert_eq!((t.date.year, t.date.month, t.date.day), (2023, 11, 14));
-        assert_eq!((t.time.hour, t.time.min, t.time.sec), (22, 13, 20));
-        assert_eq!(dos_time(Timestamp::from_secs(0)).date.year, 1980);
-    }
-}
-
 /// Check a FAT file system for what firmware needs to read it: a sane
 /// boot sector, and every directory and file reachable and readable to
 /// its recorded length through the FAT chains. Nothing is written.
@@ -344,4 +323,25 @@ pub fn check_boot_sector(b: &[u8; 512]) -> Result<(), FatError> {
         return bad("no FAT copies".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn esp_sizes_pick_fat32_only_with_enough_clusters() {
+        assert_eq!(plan(DEFAULT_ESP_SIZE).unwrap(), (FatType::Fat32, 4096));
+        assert_eq!(plan(64 << 20).unwrap(), (FatType::Fat32, 512));
+        assert_eq!(plan(32 << 20).unwrap().0, FatType::Fat16);
+        assert!(plan(1 << 20).is_err());
+    }
+
+    #[test]
+    fn dos_time_converts_utc_civil_dates() {
+        let t = dos_time(Timestamp::from_secs(1_700_000_000)); // 2023-11-14 22:13:20
+        assert_eq!((t.date.year, t.date.month, t.date.day), (2023, 11, 14));
+        assert_eq!((t.time.hour, t.time.min, t.time.sec), (22, 13, 20));
+        assert_eq!(dos_time(Timestamp::from_secs(0)).date.year, 1980);
+    }
 }

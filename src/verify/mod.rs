@@ -113,13 +113,13 @@ pub fn check_image(path: &Path) -> Result<Vec<Finding>> {
                     what: format!("unreadable file system: {e}"),
                 }),
             }
-        } else if p.type_guid == types::EFI_SYSTEM {
-            if let Err(e) = crate::fs::fat::check(&mut window) {
-                out.push(Finding {
-                    place,
-                    what: format!("FAT: {e}"),
-                });
-            }
+        } else if p.type_guid == types::EFI_SYSTEM
+            && let Err(e) = crate::fs::fat::check(&mut window)
+        {
+            out.push(Finding {
+                place,
+                what: format!("FAT: {e}"),
+            });
         }
     }
     if !saw_fs {

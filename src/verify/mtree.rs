@@ -116,7 +116,7 @@ pub fn check<D: BlockDevice>(r: &mut FfsReader<D>) -> Result<(MtreeSummary, Vec<
     for spec in &specs {
         let path = format!("{MTREE_DIR}/{spec}");
         let text = read_text(r, &path)?.unwrap_or_default();
-        let entries = mtree::parse(&text).with_context(|| format!("{path}"))?;
+        let entries = mtree::parse(&text).with_context(|| path.clone())?;
         for e in &entries {
             summary.entries += 1;
             let is_generated = generated.contains(&e.path);

@@ -202,7 +202,7 @@ pub fn write_system(
         &config::entropy_file(&inputs.entropy, 512 * 8),
     )?;
     for key in crate::sshkeys::all_host_key_files(&cfg.hostname, inputs.host_key_seed.as_deref())? {
-        w.root_file(&key.path, key.mode as u16, &key.contents)?;
+        w.root_file(&key.path, key.mode, &key.contents)?;
     }
 
     // /dev as `MAKEDEV all` makes it.

@@ -7,10 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use super::image::open_root_fs;
-use crate::fs::ffs::FfsReader;
 use crate::fs::ffs::dinode::*;
 use crate::fs::ffs::reader::Stat;
+use crate::fs::ffs::{FfsReader, Flavour};
 
 /// `drwxr-xr-x`-style mode string.
 pub fn mode_string(mode: u16) -> String {
@@ -62,9 +61,17 @@ fn time_string(secs: i64) -> String {
     }
 }
 
-fn line<D: crate::disk::BlockDevice>(r: &mut FfsReader<D>, st: &Stat, name: &str) -> String {
+fn line<D: crate::disk::BlockDevice>(
+    r: &mut FfsReader<D>,
+    st: &Stat,
+    name: &str,
+    flavour: Flavour,
+) -> String {
     let size = match st.mode & IFMT {
-        IFCHR | IFBLK => format!("{:#x}", st.rdev),
+        IFCHR | IFBLK => {
+            let (major, minor) = flavour.decode_rdev(st.rdev);
+            format!("{major}, {minor}")
+        }
         _ => st.size.to_string(),
     };
     let mut l = format!(
@@ -87,14 +94,14 @@ fn line<D: crate::disk::BlockDevice>(r: &mut FfsReader<D>, st: &Stat, name: &str
 }
 
 pub fn run(image: &Path, path: &str) -> Result<ExitCode> {
-    let dev = open_root_fs(image)?;
+    let (dev, flavour) = crate::verify::open_root_fs_with_flavour(image)?;
     let mut r = FfsReader::open(dev).with_context(|| format!("reading {}", image.display()))?;
     let st = r
         .stat(path)
         .with_context(|| format!("{} in {}", path, image.display()))?;
     let mut out = std::io::stdout().lock();
     if st.mode & IFMT != IFDIR {
-        writeln!(out, "{}", line(&mut r, &st, path))?;
+        writeln!(out, "{}", line(&mut r, &st, path, flavour))?;
         return Ok(ExitCode::SUCCESS);
     }
     let entries = r
@@ -103,7 +110,7 @@ pub fn run(image: &Path, path: &str) -> Result<ExitCode> {
     for e in entries {
         let name = String::from_utf8_lossy(&e.name).into_owned();
         match r.stat_ino(e.ino) {
-            Ok(s) => writeln!(out, "{}", line(&mut r, &s, &name))?,
+            Ok(s) => writeln!(out, "{}", line(&mut r, &s, &name, flavour))?,
             Err(err) => writeln!(out, "?????????? {name} ({err})")?,
         }
     }

@@ -47,10 +47,17 @@ pub fn partitions(dev: &mut dyn BlockDevice) -> Result<Option<Vec<PartitionInfo>
 /// FFS/UFS partition of a GPT disk, or the whole file for a bare file
 /// system.
 pub fn open_root_fs(path: &Path) -> Result<Box<dyn BlockDevice>> {
+    Ok(open_root_fs_with_flavour(path)?.0)
+}
+
+/// Like [`open_root_fs`], also saying whose conventions the file system
+/// follows (device numbers): FreeBSD for a FreeBSD UFS partition, NetBSD
+/// otherwise (also for a bare file system, which carries no such mark).
+pub fn open_root_fs_with_flavour(path: &Path) -> Result<(Box<dyn BlockDevice>, ffs::Flavour)> {
     let mut dev =
         image::open_image(path).with_context(|| format!("cannot open image {}", path.display()))?;
     match partitions(&mut *dev).with_context(|| format!("reading {}", path.display()))? {
-        None => Ok(dev),
+        None => Ok((dev, ffs::Flavour::NetBsd)),
         Some(parts) => {
             let Some(root) = parts.iter().find(|p| is_ffs_type(p.type_guid)) else {
                 bail!(
@@ -59,15 +66,19 @@ pub fn open_root_fs(path: &Path) -> Result<Box<dyn BlockDevice>> {
                 );
             };
             let (first, len) = (root.first_byte, root.len_bytes);
-            Ok(Box::new(Window::new(dev, first, len).with_context(
-                || {
-                    format!(
-                        "{}: partition {} lies outside the disk",
-                        path.display(),
-                        root.index
-                    )
-                },
-            )?))
+            let flavour = if root.type_guid == types::FREEBSD_UFS {
+                ffs::Flavour::FreeBsd
+            } else {
+                ffs::Flavour::NetBsd
+            };
+            let index = root.index;
+            let window = Window::new(dev, first, len).with_context(|| {
+                format!(
+                    "{}: partition {index} lies outside the disk",
+                    path.display()
+                )
+            })?;
+            Ok((Box::new(window), flavour))
         }
     }
 }

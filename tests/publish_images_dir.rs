@@ -9,21 +9,11 @@ use std::time::{Duration, Instant};
 
 const MKIMAGE: &str = env!("CARGO_BIN_EXE_mkimage");
 
-/// A real qcow2 image from qemu-img with `tag` written at its start, so
-/// that each image has its own sha256.
+/// A small valid disk image (GPT, ESP, FFS root holding `tag`), so that
+/// each image has its own sha256 and passes `mkimage verify`.
 fn qcow2(dir: &Path, name: &str, tag: &str) -> PathBuf {
-    let raw = dir.join(format!("{name}.raw"));
-    let mut bytes = vec![0u8; 1 << 20];
-    bytes[..tag.len()].copy_from_slice(tag.as_bytes());
-    std::fs::write(&raw, bytes).unwrap();
     let out = dir.join(name);
-    let st = Command::new("qemu-img")
-        .args(["convert", "-q", "-f", "raw", "-O", "qcow2"])
-        .arg(&raw)
-        .arg(&out)
-        .status()
-        .expect("qemu-img missing: run scripts/setup");
-    assert!(st.success());
+    mkimage::testkit::disk::tiny_disk(&out, mkimage::disk::Format::Qcow2, tag).unwrap();
     out
 }
 
@@ -319,7 +309,8 @@ fn paused_publish(image: &Path, images: &Path) -> (std::process::Child, PathBuf)
 }
 
 /// A big sparse file that starts with a qcow2 header (what the
-/// placeholder verifier checks): 512 MiB, almost all hole.
+/// copy reads before the pause): 512 MiB, almost all hole. It is killed
+/// mid-copy, before verification, so it need not be a valid disk.
 fn big_sparse(dir: &Path) -> PathBuf {
     let path = dir.join("big.qcow2");
     let small = qcow2(dir, "seed.qcow2", "big");
@@ -396,4 +387,40 @@ fn a_second_publish_while_one_runs_is_refused() {
         temp.exists(),
         "the refused run removed the running one's temporary"
     );
+}
+
+/// Through the command line, the whole-image checker guards publication:
+/// an image whose root file system is damaged is refused.
+#[test]
+fn mkimage_publish_refuses_an_image_whose_file_system_is_damaged() {
+    let work = tempfile::tempdir().unwrap();
+    let images = work.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    let good = qcow2(work.path(), "good.qcow2", "good");
+    ok(&publish(&good, &images, "10.1", &[]));
+
+    let raw = work.path().join("damaged.raw");
+    mkimage::testkit::disk::tiny_disk(&raw, mkimage::disk::Format::Raw, "damaged").unwrap();
+    let mut bytes = std::fs::read(&raw).unwrap();
+    // The root partition starts at 9 MiB (1 MiB + the 8 MiB ESP); its
+    // superblock's magic is at 65536 + 1372.
+    let magic = (9 << 20) + 65536 + 1372;
+    assert_eq!(&bytes[magic..magic + 4], &0x1954_0119u32.to_le_bytes());
+    bytes[magic] ^= 0xff;
+    std::fs::write(&raw, bytes).unwrap();
+    let damaged = work.path().join("damaged.qcow2");
+    let st = Command::new("qemu-img")
+        .args(["convert", "-q", "-f", "raw", "-O", "qcow2"])
+        .arg(&raw)
+        .arg(&damaged)
+        .status()
+        .unwrap();
+    assert!(st.success());
+
+    let out = publish(&damaged, &images, "10.1", &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("verification"), "{err}");
+    let published = images.join("netbsd/10.1/amd64/root.img.qcow2");
+    assert_eq!(sha256sum(&published), sha256sum(&good));
 }

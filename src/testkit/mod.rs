@@ -3,6 +3,7 @@
 //! mirrors, a faulty HTTP server, and firmware-boot helpers. Nothing in the
 //! product's build path uses this module.
 
+pub mod disk;
 pub mod efi;
 pub mod mirror;
 pub mod ovmf;

@@ -159,6 +159,17 @@ pub struct BuildArgs {
     /// Do not keep or use zstd re-compressed copies of verified sets.
     #[arg(long)]
     pub no_decoded_cache: bool,
+    /// Print the digest of everything the image would be built from (sets,
+    /// packages, recipe, seed, tool version) and exit without building.
+    #[arg(long)]
+    pub print_inputs_digest: bool,
+    /// Also write the build's manifest (inputs with digests, packages, tool
+    /// version) as JSON to FILE, for `mkimage publish --manifest`.
+    #[arg(long, value_name = "FILE")]
+    pub manifest_out: Option<PathBuf>,
+    /// Also write the builds service's `functions` file for this OS to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub functions_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

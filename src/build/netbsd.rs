@@ -53,6 +53,15 @@ pub struct BuildReport {
     pub inputs: String,
 }
 
+/// The digest of everything `req` would build from, fetching only
+/// checksum files and the package index (`--print-inputs-digest`).
+pub fn inputs_digest(req: &BuildRequest) -> Result<String> {
+    let fetcher = fetcher(req)?;
+    let sets = fetch_sets(&fetcher, req)?;
+    let pkgs = fetch_packages(&fetcher, req)?;
+    Ok(hex::encode(input_digest(req, &sets, &pkgs)))
+}
+
 /// Only fetch what a build of `req` would use (`mkimage fetch`).
 pub fn fetch_only(req: &BuildRequest) -> Result<(Vec<VerifiedFile>, Option<PackageSet>)> {
     let fetcher = fetcher(req)?;
@@ -143,6 +152,15 @@ fn input_digest(req: &BuildRequest, sets: &[VerifiedFile], pkgs: &Option<Package
             h.update(b"\0");
         }
     }
+    // A different seed gives a different image from the same inputs.
+    if let Some(seed) = &req.seed {
+        h.update(b"\0seed\0");
+        h.update(seed.as_bytes());
+    }
+    if let Some(t) = req.source_date_epoch {
+        h.update(format!("\0epoch\0{t}").as_bytes());
+    }
+    h.update(format!("\0{:?}\0{}", req.format, req.compress).as_bytes());
     h.finalize().into()
 }
 

@@ -1,12 +1,13 @@
 //! `mkimage netbsd`, `mkimage freebsd`, `mkimage build RECIPE` and
 //! `mkimage fetch`: resolve the request, then build (or only fetch).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::NotImplemented;
+use crate::build::netbsd::BuildReport;
 use crate::build::request::BuildRequest;
 use crate::cli::BuildArgs;
 use crate::progress;
@@ -15,19 +16,57 @@ use crate::recipe::Os;
 /// Build an image for `os` (or for whatever `recipe` says).
 pub fn run(os: Option<Os>, recipe: Option<&PathBuf>, args: &BuildArgs) -> Result<ExitCode> {
     let req = BuildRequest::from_args(os, recipe, args)?;
-    match req.recipe.os {
-        Os::Netbsd => {
-            let report = crate::build::netbsd::build(&req)?;
-            progress::info(format!(
-                "wrote {} ({} sets, {} packages)",
-                report.output.display(),
-                report.sets.len(),
-                report.packages.len()
-            ));
-            Ok(ExitCode::SUCCESS)
-        }
-        Os::Freebsd => Err(NotImplemented("freebsd").into()),
+    if req.recipe.os == Os::Freebsd {
+        return Err(NotImplemented("freebsd").into());
     }
+    if args.print_inputs_digest {
+        println!("{}", crate::build::netbsd::inputs_digest(&req)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(path) = &args.functions_out {
+        let text = crate::os::netbsd::functions::functions_file(&req.recipe.arch)?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let report = crate::build::netbsd::build(&req)?;
+    if let Some(path) = &args.manifest_out {
+        write_manifest(path, &req, &report)?;
+    }
+    progress::info(format!(
+        "wrote {} ({} sets, {} packages)",
+        report.output.display(),
+        report.sets.len(),
+        report.packages.len()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The build's manifest: what went in, for people and for the nightly
+/// skip-if-unchanged check (`inputs_digest`).
+fn write_manifest(path: &Path, req: &BuildRequest, report: &BuildReport) -> Result<()> {
+    let sets: Vec<serde_json::Value> = report
+        .sets
+        .iter()
+        .map(|s| serde_json::json!({"file": s.name, "digest": s.digest.id(), "size": s.size}))
+        .collect();
+    let built = req.source_date_epoch.map(|t| t.to_string()).unwrap_or_else(|| {
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    });
+    let manifest = serde_json::json!({
+        "tool": format!("mkimage {}", env!("CARGO_PKG_VERSION")),
+        "os": req.recipe.os.name(),
+        "release": req.recipe.release,
+        "arch": req.recipe.arch,
+        "recipe": req.recipe.path.display().to_string(),
+        "mirrors": req.mirrors,
+        "package_repository": req.pkg_repo,
+        "inputs_digest": report.inputs,
+        "sets": sets,
+        "packages": report.packages,
+        "seeded": req.seed.is_some() || req.source_date_epoch.is_some(),
+        "built": built,
+    });
+    let text = serde_json::to_string_pretty(&manifest)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
 }
 
 /// Fill the cache with what a build would use.

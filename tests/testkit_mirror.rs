@@ -570,3 +570,27 @@ fn cli_writes_the_same_mirror_as_the_library() {
         std::fs::read(mirror().sets_dir.join("SHA512")).unwrap()
     );
 }
+
+#[test]
+fn realistic_mirror_holds_about_a_gigabyte_in_about_60000_files() {
+    let plan =
+        mkimage::testkit::mirror::plan_netbsd(&NetbsdMirrorOptions::new(MirrorSize::Realistic, 1))
+            .unwrap();
+    let files: Vec<&SetMember> = plan
+        .iter()
+        .flat_map(|(_, m)| m)
+        .filter(|m| matches!(m.kind, EntryKind::File))
+        .collect();
+    let bytes: u64 = files.iter().map(|m| m.size).sum();
+    assert!(
+        (50_000..=70_000).contains(&files.len()),
+        "{} files",
+        files.len()
+    );
+    assert!((800 << 20..=1300 << 20).contains(&bytes), "{bytes} bytes");
+    // a mix: mostly small files, a few MB-sized ones
+    let small = files.iter().filter(|m| m.size < 16 << 10).count();
+    let big = files.iter().filter(|m| m.size >= 1 << 20).count();
+    assert!(small * 10 > files.len() * 7, "{small} small files");
+    assert!((20..=1000).contains(&big), "{big} files of 1 MB or more");
+}

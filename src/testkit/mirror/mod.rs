@@ -170,34 +170,7 @@ pub fn generate_netbsd(root: &Path, opts: &NetbsdMirrorOptions) -> Result<Netbsd
     let vocab = Vocabulary::new(opts.seed);
 
     // 1. what each set holds
-    let mut prepared = Vec::new();
-    for name in NETBSD_SETS {
-        let ctx = Ctx {
-            opts,
-            vocab: &vocab,
-            set: name,
-        };
-        let mut t = SetTree::new();
-        match name {
-            "kern-GENERIC" => netbsd_sets::kern(&ctx, &mut t),
-            "base" => netbsd_sets::base(&ctx, &mut t),
-            "comp" => netbsd_sets::comp(&ctx, &mut t),
-            "etc" => netbsd_sets::etc(&ctx, &mut t),
-            "man" => netbsd_sets::man(&ctx, &mut t),
-            "misc" => netbsd_sets::misc(&ctx, &mut t),
-            "modules" => netbsd_sets::modules(&ctx, &mut t),
-            _ => netbsd_sets::text(&ctx, &mut t),
-        }
-        .with_context(|| format!("building the synthetic {name} set"))?;
-        let spec = format!("etc/mtree/set.{name}");
-        t.file(
-            &spec,
-            0o444,
-            accounts::root(),
-            Data::Bytes(Arc::new(Vec::new())),
-        )?;
-        prepared.push((name, spec, resolve(&t)?));
-    }
+    let mut prepared = build_sets(opts, &vocab)?;
 
     // 2. digests of every file's data (generated data in parallel)
     let mut jobs: Vec<(usize, usize, &Data)> = Vec::new();
@@ -265,6 +238,58 @@ pub fn generate_netbsd(root: &Path, opts: &NetbsdMirrorOptions) -> Result<Netbsd
         sets_dir,
         sets,
     })
+}
+
+/// What a mirror made with `opts` holds, set by set in [`NETBSD_SETS`]
+/// order, without writing anything or computing digests (`sha256` is
+/// `None`; the spec file's size is 0): cheap even for realistic mirrors.
+pub fn plan_netbsd(opts: &NetbsdMirrorOptions) -> Result<Vec<(String, Vec<SetMember>)>> {
+    let vocab = Vocabulary::new(opts.seed);
+    Ok(build_sets(opts, &vocab)?
+        .into_iter()
+        .map(|(name, _, items)| {
+            (
+                name.to_string(),
+                items.into_iter().map(|(m, _)| m).collect(),
+            )
+        })
+        .collect())
+}
+
+/// Every set's members in archive order, with a placeholder for its spec.
+fn build_sets(
+    opts: &NetbsdMirrorOptions,
+    vocab: &Vocabulary,
+) -> Result<Vec<(&'static str, String, Items)>> {
+    let mut prepared = Vec::new();
+    for name in NETBSD_SETS {
+        let ctx = Ctx {
+            opts,
+            vocab,
+            set: name,
+        };
+        let mut t = SetTree::new();
+        match name {
+            "kern-GENERIC" => netbsd_sets::kern(&ctx, &mut t),
+            "base" => netbsd_sets::base(&ctx, &mut t),
+            "comp" => netbsd_sets::comp(&ctx, &mut t),
+            "etc" => netbsd_sets::etc(&ctx, &mut t),
+            "man" => netbsd_sets::man(&ctx, &mut t),
+            "misc" => netbsd_sets::misc(&ctx, &mut t),
+            "modules" => netbsd_sets::modules(&ctx, &mut t),
+            _ => netbsd_sets::text(&ctx, &mut t),
+        }
+        .with_context(|| format!("building the synthetic {name} set"))?;
+        let spec = format!("etc/mtree/set.{name}");
+        t.file(
+            &spec,
+            0o444,
+            accounts::root(),
+            Data::Bytes(Arc::new(Vec::new())),
+        )?;
+        prepared.push((name, spec, resolve(&t)?));
+    }
+    Ok(prepared)
 }
 
 /// A set's members in archive order, files with their data.

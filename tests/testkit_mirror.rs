@@ -106,6 +106,10 @@ fn mirror_has_the_real_layout_and_set_names() {
             .ends_with("pub/NetBSD/NetBSD-10.1/amd64/binary/sets")
     );
     assert!(m.sets_dir.starts_with(&m.root));
+    assert_eq!(
+        m.mirror_dir().join("NetBSD-10.1/amd64/binary/sets"),
+        m.sets_dir
+    );
     assert_eq!(m.set_names(), NETBSD_SETS.to_vec());
     let mut names: Vec<String> = std::fs::read_dir(&m.sets_dir)
         .unwrap()
@@ -395,6 +399,7 @@ fn returned_members_describe_the_archives() {
             match kind {
                 EntryKind::File => {
                     assert_eq!(a.kind, '0', "{path}");
+                    assert_eq!(want.entry().size, a.data.len() as u64, "{path}");
                     assert_eq!(a.data.len() as u64, *size, "{path}");
                     assert_eq!(
                         sha256.as_deref(),

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 
-use crate::entry::EntryKind;
+use crate::entry::{Entry, EntryKind, Timestamp};
 use content::{Vocabulary, generate};
 use netbsd_sets::Ctx;
 use tree::{Data, NodeKind, SetTree};
@@ -110,6 +110,20 @@ pub struct SetMember {
     pub sha256: Option<String>,
 }
 
+impl SetMember {
+    /// The [`Entry`] an extractor should produce for this member: owner by
+    /// id, every time [`MTIME`]; hard links keep size 0 as in `Entry`.
+    pub fn entry(&self) -> Entry {
+        let time = Timestamp::from_secs(MTIME as i64);
+        let mut e = Entry::new(self.path.clone(), self.kind.clone(), self.mode, time)
+            .owned(self.uid, self.gid);
+        if self.kind == EntryKind::File {
+            e.size = self.size;
+        }
+        e
+    }
+}
+
 /// One generated set file.
 #[derive(Debug, Clone)]
 pub struct GeneratedSet {
@@ -136,6 +150,12 @@ pub struct NetbsdMirror {
 }
 
 impl NetbsdMirror {
+    /// `root/pub/NetBSD`: the directory a `--mirror` URL names (the tool
+    /// appends `NetBSD-<release>/<machine>/binary/sets/`).
+    pub fn mirror_dir(&self) -> PathBuf {
+        self.root.join("pub/NetBSD")
+    }
+
     pub fn set_names(&self) -> Vec<&str> {
         self.sets.iter().map(|s| s.name.as_str()).collect()
     }

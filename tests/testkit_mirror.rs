@@ -90,6 +90,19 @@ fn read_set(path: &Path) -> Vec<Member> {
     out
 }
 
+/// The members of a set of the shared mirror, read once.
+fn members_of(set: &str) -> &'static [Member] {
+    static READ: OnceLock<BTreeMap<String, Vec<Member>>> = OnceLock::new();
+    let all = READ.get_or_init(|| {
+        mirror()
+            .sets
+            .iter()
+            .map(|s| (s.name.clone(), read_set(&s.path)))
+            .collect()
+    });
+    &all[set]
+}
+
 fn dot(path: &str) -> String {
     if path.is_empty() {
         ".".into()
@@ -298,7 +311,7 @@ fn parse_mtree(text: &str) -> Vec<(String, BTreeMap<String, String>)> {
 #[test]
 fn every_set_holds_its_own_mtree_spec_matching_the_archive_exactly() {
     for set in &mirror().sets {
-        let members = read_set(&set.path);
+        let members = members_of(&set.name);
         let spec_path = format!("./etc/mtree/set.{}", set.name);
         let spec = members
             .iter()
@@ -314,7 +327,7 @@ fn every_set_holds_its_own_mtree_spec_matching_the_archive_exactly() {
         );
         let by_path: BTreeMap<&str, &Member> =
             members.iter().map(|m| (m.path.as_str(), m)).collect();
-        for ((path, kv), m) in spec.iter().zip(&members) {
+        for ((path, kv), m) in spec.iter().zip(members) {
             assert_eq!(
                 path, &m.path,
                 "{}: spec and archive in the same order",
@@ -349,10 +362,10 @@ fn every_set_holds_its_own_mtree_spec_matching_the_archive_exactly() {
 #[test]
 fn directories_come_before_their_contents_and_paths_are_dot_relative() {
     for set in &mirror().sets {
-        let members = read_set(&set.path);
+        let members = members_of(&set.name);
         assert_eq!(members[0].path, ".", "{}: the root first", set.name);
         let mut seen = std::collections::BTreeSet::new();
-        for m in &members {
+        for m in members {
             assert!(m.path == "." || m.path.starts_with("./"), "{}", m.path);
             if let Some((parent, _)) = m.path.rsplit_once('/') {
                 assert!(
@@ -370,7 +383,7 @@ fn directories_come_before_their_contents_and_paths_are_dot_relative() {
 #[test]
 fn returned_members_describe_the_archives() {
     for set in &mirror().sets {
-        let members = read_set(&set.path);
+        let members = members_of(&set.name);
         assert_eq!(members.len(), set.members.len(), "{}", set.name);
         for (a, want) in members.iter().zip(&set.members) {
             let SetMember {
@@ -436,11 +449,12 @@ fn tiny_mirror_has_a_few_hundred_entries_and_a_few_megabytes() {
 }
 
 fn base_file(name: &str) -> Vec<u8> {
-    read_set(&mirror().set("base").unwrap().path)
-        .into_iter()
+    members_of("base")
+        .iter()
         .find(|m| m.path == name)
         .unwrap_or_else(|| panic!("{name}"))
         .data
+        .clone()
 }
 
 #[test]
@@ -471,7 +485,7 @@ fn gptmbr_is_440_bytes_and_boot_files_are_present() {
     let efi = base_file("./usr/mdec/bootx64.efi");
     assert_eq!(&efi[..2], b"MZ", "a PE image from grub-mkstandalone");
     assert!(base_file("./dev/MAKEDEV").starts_with(b"#!/bin/sh"));
-    let kern = read_set(&mirror().set("kern-GENERIC").unwrap().path);
+    let kern = members_of("kern-GENERIC");
     assert!(
         kern.iter()
             .any(|m| m.path == "./netbsd" && m.data.starts_with(b"\x7fELF"))
@@ -480,7 +494,7 @@ fn gptmbr_is_440_bytes_and_boot_files_are_present() {
 
 #[test]
 fn etc_set_has_stock_accounts_unconfigured_rc_conf_and_no_databases() {
-    let etc = read_set(&mirror().set("etc").unwrap().path);
+    let etc = members_of("etc");
     let file = |p: &str| -> String {
         String::from_utf8(
             etc.iter()

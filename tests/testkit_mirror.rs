@@ -607,6 +607,7 @@ fn realistic_mirror_holds_about_a_gigabyte_in_about_60000_files() {
         files.len()
     );
     assert!((800 << 20..=1300 << 20).contains(&bytes), "{bytes} bytes");
+    eprintln!("realistic plan: {} files, {bytes} bytes", files.len());
     // a mix: mostly small files, a few MB-sized ones
     let small = files.iter().filter(|m| m.size < 16 << 10).count();
     let big = files.iter().filter(|m| m.size >= 1 << 20).count();

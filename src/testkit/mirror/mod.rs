@@ -4,11 +4,11 @@
 //! `SHA512`/`MD5` files — deterministically from a seed, and returns what
 //! each set holds so that tests can compare a finished image against it.
 //!
-//! Cost: a tiny mirror (300 entries, 2.5 MB of data, 1.2 MB of sets) takes
+//! Cost: a tiny mirror (300 entries, 2.5 MB of data, 0.7 MB of sets) takes
 //! about a second, plus about a second once per process to build the GRUB
-//! stand-in. A realistic mirror (60 791 entries, 1.06 GB of data, 405 MB
-//! of sets at xz preset 1, about 2.6×) took 3 min 50 s of CPU on this
-//! project's 2-core machine (12.6 min wall-clock with the machine shared;
+//! stand-in. A realistic mirror (60 791 entries, 1.08 GB of data, 337 MB
+//! of sets at xz preset 1, about 3.2×) took 2 min 54 s of CPU on this
+//! project's 2-core machine (5 min wall-clock with the machine shared;
 //! sets are digested and compressed on all cores, one xz stream per set).
 
 pub mod accounts;

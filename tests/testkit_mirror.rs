@@ -614,3 +614,48 @@ fn realistic_mirror_holds_about_a_gigabyte_in_about_60000_files() {
     assert!(small * 10 > files.len() * 7, "{small} small files");
     assert!((20..=1000).contains(&big), "{big} files of 1 MB or more");
 }
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn grub_stand_in_runs_the_default_script_unless_told_otherwise() {
+    let efi = base_file("./usr/mdec/bootx64.efi");
+    for line in [
+        "echo MKIMAGE-STANDIN-BOOT",
+        "cat (hd0,gpt2)/etc/rc.conf",
+        "echo MKIMAGE-STANDIN-END",
+        "halt",
+    ] {
+        assert!(
+            contains(&efi, line.as_bytes()),
+            "{line} in the embedded grub.cfg"
+        );
+    }
+    let mut opts = NetbsdMirrorOptions::new(MirrorSize::Tiny, 1);
+    opts.grub_cfg = "echo CUSTOM-SCRIPT-FOR-A-TEST\nhalt\n".into();
+    let custom = generate_netbsd(&tmp("testkit-mirror-custom-grub"), &opts).unwrap();
+    let base = read_set(&custom.set("base").unwrap().path);
+    let efi = &base
+        .iter()
+        .find(|m| m.path == "./usr/mdec/bootx64.efi")
+        .unwrap()
+        .data;
+    assert_eq!(&efi[..2], b"MZ");
+    assert!(contains(efi, b"echo CUSTOM-SCRIPT-FOR-A-TEST"));
+    assert!(!contains(efi, b"MKIMAGE-STANDIN-BOOT"));
+}
+
+#[test]
+fn release_or_machine_that_could_escape_the_mirror_is_refused() {
+    let mut opts = NetbsdMirrorOptions::new(MirrorSize::Tiny, 1);
+    opts.release = "../10.1".into();
+    let err = generate_netbsd(&tmp("testkit-mirror-bad"), &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("release \"../10.1\""), "{err}");
+    let mut opts = NetbsdMirrorOptions::new(MirrorSize::Tiny, 1);
+    opts.machine = "amd64/x".into();
+    assert!(generate_netbsd(&tmp("testkit-mirror-bad"), &opts).is_err());
+}

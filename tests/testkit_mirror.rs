@@ -222,6 +222,20 @@ fn gnu_tar_lists_pax_long_names_hard_links_long_symlinks_setuid_and_owners() {
             .any(|l| l.ends_with(" ./var/games") && l.contains(" 0/13 ")),
         "games is gid 13"
     );
+    let etc = &mirror().set("etc").unwrap().path;
+    let numeric = tool("tar", &["-tvJf", etc.to_str().unwrap(), "--numeric-owner"]);
+    assert!(
+        numeric
+            .lines()
+            .any(|l| l.ends_with(" ./var/chroot/ntpd") && l.contains(" 15/15 ")),
+        "ntpd is 15:15"
+    );
+    let named = tool("tar", &["-tvJf", etc.to_str().unwrap()]);
+    assert!(
+        named
+            .lines()
+            .any(|l| l.ends_with(" ./var/chroot/ntpd") && l.contains(" ntpd/ntpd "))
+    );
     // no devices or fifos: MAKEDEV makes /dev
     for set in &mirror().sets {
         let l = tool("tar", &["-tvJf", set.path.to_str().unwrap()]);

@@ -673,3 +673,23 @@ fn release_or_machine_that_could_escape_the_mirror_is_refused() {
     opts.machine = "amd64/x".into();
     assert!(generate_netbsd(&tmp("testkit-mirror-bad"), &opts).is_err());
 }
+
+#[test]
+fn rc_configured_is_only_in_etc_rc_conf() {
+    let etc = members_of("etc");
+    let text = |p: &str| {
+        String::from_utf8(etc.iter().find(|m| m.path == p).unwrap().data.clone()).unwrap()
+    };
+    assert!(
+        text("./etc/defaults/rc.conf")
+            .lines()
+            .all(|l| !l.starts_with("rc_configured"))
+    );
+    assert_eq!(
+        text("./etc/rc.conf")
+            .lines()
+            .filter(|l| l.starts_with("rc_configured="))
+            .count(),
+        1
+    );
+}

@@ -42,9 +42,14 @@ const DEFAULTS_RC_CONF: &str = "\
 # EDIT /etc/rc.conf INSTEAD.
 #
 
-rc_configured=NO
-rc_fast_and_loose=NO
-rc_silent=NO
+# rc_configured is set in /etc/rc.conf, never here.
+
+# Uncomment the following to execute each /etc/rc.d script in
+# the current shell rather than in a subshell.
+#
+#rc_fast_and_loose=YES
+rc_rcorder_flags=\"\"
+do_rcshutdown=YES
 
 # Basic network configuration
 hostname=\"\"

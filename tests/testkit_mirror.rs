@@ -292,7 +292,7 @@ fn parse_mtree(text: &str) -> Vec<(String, BTreeMap<String, String>)> {
         let mut i = 0;
         while i < b.len() {
             if b[i] == b'\\'
-                && i + 3 < b.len() + 1
+                && i + 4 <= b.len()
                 && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
             {
                 out.push(

@@ -693,3 +693,45 @@ fn rc_configured_is_only_in_etc_rc_conf() {
         1
     );
 }
+
+#[test]
+fn mtree_spec_lines_read_like_netbsds() {
+    let base = members_of("base");
+    let spec = &base
+        .iter()
+        .find(|m| m.path == "./etc/mtree/set.base")
+        .unwrap()
+        .data;
+    let spec = std::str::from_utf8(spec).unwrap();
+    let lines: Vec<&str> = spec.lines().collect();
+    assert_eq!(lines[0], ". type=dir uname=root gname=wheel mode=0755");
+    let line = |prefix: &str| {
+        *lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starting {prefix:?}"))
+    };
+    assert!(
+        line("./bin/\\133 ")
+            .starts_with("./bin/\\133 type=file uname=root gname=wheel mode=0555 size=")
+    );
+    assert!(
+        line("./usr/bin/su ")
+            .starts_with("./usr/bin/su type=file uname=root gname=wheel mode=04555 size=")
+    );
+    assert_eq!(
+        line("./tmp "),
+        "./tmp type=dir uname=root gname=wheel mode=01777"
+    );
+    assert_eq!(
+        line("./lib/libc.so.12 "),
+        "./lib/libc.so.12 type=link uname=root gname=wheel mode=0755 link=libc.so.12.220"
+    );
+    assert!(line(&format!("./{EXAMPLES}/name\\040with\\040spaces ")).contains(" size=36 sha256="));
+    assert_eq!(
+        line("./etc/mtree/set.base "),
+        "./etc/mtree/set.base type=file uname=root gname=wheel mode=0444"
+    );
+    let sha = line("./bin/cat ").rsplit_once("sha256=").unwrap().1;
+    assert_eq!(sha.len(), 64);
+}

@@ -90,6 +90,19 @@ fn read_set(path: &Path) -> Vec<Member> {
     out
 }
 
+/// The members of a set of the shared mirror, read once.
+fn members_of(set: &str) -> &'static [Member] {
+    static READ: OnceLock<BTreeMap<String, Vec<Member>>> = OnceLock::new();
+    let all = READ.get_or_init(|| {
+        mirror()
+            .sets
+            .iter()
+            .map(|s| (s.name.clone(), read_set(&s.path)))
+            .collect()
+    });
+    &all[set]
+}
+
 fn dot(path: &str) -> String {
     if path.is_empty() {
         ".".into()
@@ -106,6 +119,10 @@ fn mirror_has_the_real_layout_and_set_names() {
             .ends_with("pub/NetBSD/NetBSD-10.1/amd64/binary/sets")
     );
     assert!(m.sets_dir.starts_with(&m.root));
+    assert_eq!(
+        m.mirror_dir().join("NetBSD-10.1/amd64/binary/sets"),
+        m.sets_dir
+    );
     assert_eq!(m.set_names(), NETBSD_SETS.to_vec());
     let mut names: Vec<String> = std::fs::read_dir(&m.sets_dir)
         .unwrap()
@@ -205,6 +222,20 @@ fn gnu_tar_lists_pax_long_names_hard_links_long_symlinks_setuid_and_owners() {
             .any(|l| l.ends_with(" ./var/games") && l.contains(" 0/13 ")),
         "games is gid 13"
     );
+    let etc = &mirror().set("etc").unwrap().path;
+    let numeric = tool("tar", &["-tvJf", etc.to_str().unwrap(), "--numeric-owner"]);
+    assert!(
+        numeric
+            .lines()
+            .any(|l| l.ends_with(" ./var/chroot/ntpd") && l.contains(" 15/15 ")),
+        "ntpd is 15:15"
+    );
+    let named = tool("tar", &["-tvJf", etc.to_str().unwrap()]);
+    assert!(
+        named
+            .lines()
+            .any(|l| l.ends_with(" ./var/chroot/ntpd") && l.contains(" ntpd/ntpd "))
+    );
     // no devices or fifos: MAKEDEV makes /dev
     for set in &mirror().sets {
         let l = tool("tar", &["-tvJf", set.path.to_str().unwrap()]);
@@ -261,7 +292,7 @@ fn parse_mtree(text: &str) -> Vec<(String, BTreeMap<String, String>)> {
         let mut i = 0;
         while i < b.len() {
             if b[i] == b'\\'
-                && i + 3 < b.len() + 1
+                && i + 4 <= b.len()
                 && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
             {
                 out.push(
@@ -294,7 +325,7 @@ fn parse_mtree(text: &str) -> Vec<(String, BTreeMap<String, String>)> {
 #[test]
 fn every_set_holds_its_own_mtree_spec_matching_the_archive_exactly() {
     for set in &mirror().sets {
-        let members = read_set(&set.path);
+        let members = members_of(&set.name);
         let spec_path = format!("./etc/mtree/set.{}", set.name);
         let spec = members
             .iter()
@@ -310,7 +341,7 @@ fn every_set_holds_its_own_mtree_spec_matching_the_archive_exactly() {
         );
         let by_path: BTreeMap<&str, &Member> =
             members.iter().map(|m| (m.path.as_str(), m)).collect();
-        for ((path, kv), m) in spec.iter().zip(&members) {
+        for ((path, kv), m) in spec.iter().zip(members) {
             assert_eq!(
                 path, &m.path,
                 "{}: spec and archive in the same order",
@@ -345,10 +376,10 @@ fn every_set_holds_its_own_mtree_spec_matching_the_archive_exactly() {
 #[test]
 fn directories_come_before_their_contents_and_paths_are_dot_relative() {
     for set in &mirror().sets {
-        let members = read_set(&set.path);
+        let members = members_of(&set.name);
         assert_eq!(members[0].path, ".", "{}: the root first", set.name);
         let mut seen = std::collections::BTreeSet::new();
-        for m in &members {
+        for m in members {
             assert!(m.path == "." || m.path.starts_with("./"), "{}", m.path);
             if let Some((parent, _)) = m.path.rsplit_once('/') {
                 assert!(
@@ -366,7 +397,7 @@ fn directories_come_before_their_contents_and_paths_are_dot_relative() {
 #[test]
 fn returned_members_describe_the_archives() {
     for set in &mirror().sets {
-        let members = read_set(&set.path);
+        let members = members_of(&set.name);
         assert_eq!(members.len(), set.members.len(), "{}", set.name);
         for (a, want) in members.iter().zip(&set.members) {
             let SetMember {
@@ -395,6 +426,7 @@ fn returned_members_describe_the_archives() {
             match kind {
                 EntryKind::File => {
                     assert_eq!(a.kind, '0', "{path}");
+                    assert_eq!(want.entry().size, a.data.len() as u64, "{path}");
                     assert_eq!(a.data.len() as u64, *size, "{path}");
                     assert_eq!(
                         sha256.as_deref(),
@@ -431,11 +463,12 @@ fn tiny_mirror_has_a_few_hundred_entries_and_a_few_megabytes() {
 }
 
 fn base_file(name: &str) -> Vec<u8> {
-    read_set(&mirror().set("base").unwrap().path)
-        .into_iter()
+    members_of("base")
+        .iter()
         .find(|m| m.path == name)
         .unwrap_or_else(|| panic!("{name}"))
         .data
+        .clone()
 }
 
 #[test]
@@ -466,7 +499,7 @@ fn gptmbr_is_440_bytes_and_boot_files_are_present() {
     let efi = base_file("./usr/mdec/bootx64.efi");
     assert_eq!(&efi[..2], b"MZ", "a PE image from grub-mkstandalone");
     assert!(base_file("./dev/MAKEDEV").starts_with(b"#!/bin/sh"));
-    let kern = read_set(&mirror().set("kern-GENERIC").unwrap().path);
+    let kern = members_of("kern-GENERIC");
     assert!(
         kern.iter()
             .any(|m| m.path == "./netbsd" && m.data.starts_with(b"\x7fELF"))
@@ -475,7 +508,7 @@ fn gptmbr_is_440_bytes_and_boot_files_are_present() {
 
 #[test]
 fn etc_set_has_stock_accounts_unconfigured_rc_conf_and_no_databases() {
-    let etc = read_set(&mirror().set("etc").unwrap().path);
+    let etc = members_of("etc");
     let file = |p: &str| -> String {
         String::from_utf8(
             etc.iter()
@@ -569,4 +602,136 @@ fn cli_writes_the_same_mirror_as_the_library() {
         std::fs::read(sets.join("SHA512")).unwrap(),
         std::fs::read(mirror().sets_dir.join("SHA512")).unwrap()
     );
+}
+
+#[test]
+fn realistic_mirror_holds_about_a_gigabyte_in_about_60000_files() {
+    let plan =
+        mkimage::testkit::mirror::plan_netbsd(&NetbsdMirrorOptions::new(MirrorSize::Realistic, 1))
+            .unwrap();
+    let files: Vec<&SetMember> = plan
+        .iter()
+        .flat_map(|(_, m)| m)
+        .filter(|m| matches!(m.kind, EntryKind::File))
+        .collect();
+    let bytes: u64 = files.iter().map(|m| m.size).sum();
+    assert!(
+        (50_000..=70_000).contains(&files.len()),
+        "{} files",
+        files.len()
+    );
+    assert!((800 << 20..=1300 << 20).contains(&bytes), "{bytes} bytes");
+    eprintln!("realistic plan: {} files, {bytes} bytes", files.len());
+    // a mix: mostly small files, a few MB-sized ones
+    let small = files.iter().filter(|m| m.size < 16 << 10).count();
+    let big = files.iter().filter(|m| m.size >= 1 << 20).count();
+    assert!(small * 10 > files.len() * 7, "{small} small files");
+    assert!((20..=1000).contains(&big), "{big} files of 1 MB or more");
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn grub_stand_in_runs_the_default_script_unless_told_otherwise() {
+    let efi = base_file("./usr/mdec/bootx64.efi");
+    for line in [
+        "echo MKIMAGE-STANDIN-BOOT",
+        "cat (hd0,gpt2)/etc/rc.conf",
+        "echo MKIMAGE-STANDIN-END",
+        "halt",
+    ] {
+        assert!(
+            contains(&efi, line.as_bytes()),
+            "{line} in the embedded grub.cfg"
+        );
+    }
+    let mut opts = NetbsdMirrorOptions::new(MirrorSize::Tiny, 1);
+    opts.grub_cfg = "echo CUSTOM-SCRIPT-FOR-A-TEST\nhalt\n".into();
+    let custom = generate_netbsd(&tmp("testkit-mirror-custom-grub"), &opts).unwrap();
+    let base = read_set(&custom.set("base").unwrap().path);
+    let efi = &base
+        .iter()
+        .find(|m| m.path == "./usr/mdec/bootx64.efi")
+        .unwrap()
+        .data;
+    assert_eq!(&efi[..2], b"MZ");
+    assert!(contains(efi, b"echo CUSTOM-SCRIPT-FOR-A-TEST"));
+    assert!(!contains(efi, b"MKIMAGE-STANDIN-BOOT"));
+}
+
+#[test]
+fn release_or_machine_that_could_escape_the_mirror_is_refused() {
+    let mut opts = NetbsdMirrorOptions::new(MirrorSize::Tiny, 1);
+    opts.release = "../10.1".into();
+    let err = generate_netbsd(&tmp("testkit-mirror-bad"), &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("release \"../10.1\""), "{err}");
+    let mut opts = NetbsdMirrorOptions::new(MirrorSize::Tiny, 1);
+    opts.machine = "amd64/x".into();
+    assert!(generate_netbsd(&tmp("testkit-mirror-bad"), &opts).is_err());
+}
+
+#[test]
+fn rc_configured_is_only_in_etc_rc_conf() {
+    let etc = members_of("etc");
+    let text = |p: &str| {
+        String::from_utf8(etc.iter().find(|m| m.path == p).unwrap().data.clone()).unwrap()
+    };
+    assert!(
+        text("./etc/defaults/rc.conf")
+            .lines()
+            .all(|l| !l.starts_with("rc_configured"))
+    );
+    assert_eq!(
+        text("./etc/rc.conf")
+            .lines()
+            .filter(|l| l.starts_with("rc_configured="))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn mtree_spec_lines_read_like_netbsds() {
+    let base = members_of("base");
+    let spec = &base
+        .iter()
+        .find(|m| m.path == "./etc/mtree/set.base")
+        .unwrap()
+        .data;
+    let spec = std::str::from_utf8(spec).unwrap();
+    let lines: Vec<&str> = spec.lines().collect();
+    assert_eq!(lines[0], ". type=dir uname=root gname=wheel mode=0755");
+    let line = |prefix: &str| {
+        *lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starting {prefix:?}"))
+    };
+    assert!(
+        line("./bin/\\133 ")
+            .starts_with("./bin/\\133 type=file uname=root gname=wheel mode=0555 size=")
+    );
+    assert!(
+        line("./usr/bin/su ")
+            .starts_with("./usr/bin/su type=file uname=root gname=wheel mode=04555 size=")
+    );
+    assert_eq!(
+        line("./tmp "),
+        "./tmp type=dir uname=root gname=wheel mode=01777"
+    );
+    assert_eq!(
+        line("./lib/libc.so.12 "),
+        "./lib/libc.so.12 type=link uname=root gname=wheel mode=0755 link=libc.so.12.220"
+    );
+    assert!(line(&format!("./{EXAMPLES}/name\\040with\\040spaces ")).contains(" size=36 sha256="));
+    assert_eq!(
+        line("./etc/mtree/set.base "),
+        "./etc/mtree/set.base type=file uname=root gname=wheel mode=0444"
+    );
+    let sha = line("./bin/cat ").rsplit_once("sha256=").unwrap().1;
+    assert_eq!(sha.len(), 64);
 }

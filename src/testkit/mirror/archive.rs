@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use tar::{EntryType, Header};
 
 use super::SetMember;
@@ -135,6 +135,7 @@ fn append<W: Write>(
             generate(vocab, *kind, size, *seed, buf);
             tar.append(&header, buf.as_slice())?;
         }
+        (EntryKind::File, None) => bail!("no data for the file {path}"),
         _ => tar.append(&header, io::empty())?,
     }
     Ok(())

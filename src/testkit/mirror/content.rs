@@ -135,10 +135,20 @@ const PUNCT: &[&[u8]] = &[
 fn code(vocab: &Vocabulary, size: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u8>) {
     while out.len() < size {
         let r = rng.next_u32();
+        if r & 0xf == 0 && out.len() > 64 {
+            // a repeated fragment (idioms, copied lines): 10..73 bytes from
+            // up to 16 KiB back
+            let len = 10 + ((r >> 4) & 0x3f) as usize;
+            let back = 1 + ((r >> 10) as usize % out.len().min(16 << 10));
+            let from = out.len() - back;
+            for k in 0..len.min(back) {
+                out.push(out[from + k]);
+            }
+        }
         out.extend_from_slice(vocab.word(r));
         let p = rng.next_u32();
         out.extend_from_slice(PUNCT[(p as usize) % PUNCT.len()]);
-        if (p >> 24) < 12 {
+        if (p >> 24) < 6 {
             out.extend_from_slice(format!("0x{:x}", rng.next_u32() & 0xfffff).as_bytes());
             out.extend_from_slice(b", ");
         }
@@ -164,9 +174,20 @@ fn binary(vocab: &Vocabulary, size: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u
                 let end = out.len() + len;
                 while out.len() < end {
                     let x = rng.next_u32();
+                    if x & 0xf == 0 && out.len() > 64 {
+                        // a repeated idiom (prologue, call sequence): copy
+                        // 8..71 bytes from up to 32 KiB back
+                        let len = 8 + ((x >> 4) & 0x3f) as usize;
+                        let back = 1 + ((x >> 9) as usize % out.len().min(32 << 10));
+                        let from = out.len() - back;
+                        for k in 0..len.min(back) {
+                            out.push(out[from + k]);
+                        }
+                        continue;
+                    }
                     let i = ((x & 0xffff) as usize * ((x >> 16) & 0xffff) as usize) >> 23;
                     out.extend_from_slice(&table[i % table.len()]);
-                    if x & 0x3f == 0 {
+                    if x & 0x7f == 0 {
                         out.extend_from_slice(&(rng.next_u32() & 0xffff).to_le_bytes());
                     }
                 }
@@ -184,7 +205,7 @@ fn binary(vocab: &Vocabulary, size: usize, rng: &mut ChaCha8Rng, out: &mut Vec<u
             // hashes, compressed data: incompressible
             _ => {
                 let start = out.len();
-                out.resize(start + len / 8, 0);
+                out.resize(start + len / 16, 0);
                 rng.fill_bytes(&mut out[start..]);
             }
         }

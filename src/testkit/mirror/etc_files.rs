@@ -42,9 +42,14 @@ const DEFAULTS_RC_CONF: &str = "\
 # EDIT /etc/rc.conf INSTEAD.
 #
 
-rc_configured=NO
-rc_fast_and_loose=NO
-rc_silent=NO
+# rc_configured is set in /etc/rc.conf, never here.
+
+# Uncomment the following to execute each /etc/rc.d script in
+# the current shell rather than in a subshell.
+#
+#rc_fast_and_loose=YES
+rc_rcorder_flags=\"\"
+do_rcshutdown=YES
 
 # Basic network configuration
 hostname=\"\"
@@ -229,23 +234,23 @@ load_rc_config $name\nrun_rc_command \"$1\"\n"
     )
 }
 
-/// amd64 `ttys`: the console, the wscons screens and four serial lines.
+/// amd64 `ttys` (shape of `etc/etc.amd64/ttys`): the console on, the
+/// wscons screens and eight serial lines off.
 fn ttys() -> String {
     let mut s = String::from(
-        "#\n#\t$NetBSD: ttys (mkimage-testkit stand-in) $\n#\n# from: @(#)ttys\t5.1 (Berkeley) 4/17/89\n#\n\
+        "#\n#\tfrom: @(#)ttys\t5.1 (Berkeley) 4/17/89\n#\t$NetBSD: ttys (mkimage-testkit stand-in) $\n#\n\
 # name\tgetty\t\t\t\ttype\tstatus\t\tcomments\n#\n\
-console\t\"/usr/libexec/getty Pc\"\t\tvt100\toff\tsecure\n\
-constty\t\"/usr/libexec/getty Pc\"\t\tvt100\ton\tsecure\n",
+console\t\"/usr/libexec/getty Pc\"\t\tvt100\toff secure\n\
+constty\t\"/usr/libexec/getty Pc\"\t\tvt100\ton secure\n",
     );
     for i in 0..4 {
-        let status = if i == 0 { "off" } else { "on" };
         s.push_str(&format!(
-            "ttyE{i}\t\"/usr/libexec/getty Pc\"\t\twsvt25\t{status}\tsecure\n"
+            "ttyE{i}\t\"/usr/libexec/getty Pc\"\t\twsvt25\toff secure\n"
         ));
     }
-    for i in 0..4 {
+    for i in 0..8 {
         s.push_str(&format!(
-            "tty0{i}\t\"/usr/libexec/getty std.9600\"\tunknown\toff\tsecure\n"
+            "tty0{i}\t\"/usr/libexec/getty std.9600\"\tunknown off secure\n"
         ));
     }
     s

@@ -62,7 +62,8 @@ impl Ctx<'_> {
     }
 
     /// `count` generated files under `prefix` (spread over `subdirs`
-    /// subdirectories when non-zero) with log-uniform sizes in `min..max`.
+    /// subdirectories when non-zero) with sizes in `min..max`, mostly
+    /// small (see [`skewed_size`]).
     #[allow(clippy::too_many_arguments)]
     fn bulk(
         &self,
@@ -76,7 +77,6 @@ impl Ctx<'_> {
         ext: &str,
     ) -> Result<()> {
         let mut rng = ChaCha8Rng::from_seed(file_seed(self.opts.seed, self.set, prefix));
-        let (lmin, lmax) = ((min as f64).ln(), (max as f64).ln());
         for i in 0..count {
             let word = String::from_utf8_lossy(self.vocab.word(rng.next_u32())).into_owned();
             let dir = if subdirs > 0 {
@@ -85,8 +85,7 @@ impl Ctx<'_> {
                 prefix.to_string()
             };
             let path = format!("{dir}/{word}{i}{ext}");
-            let u = f64::from(rng.next_u32()) / f64::from(u32::MAX);
-            let size = (lmin + u * (lmax - lmin)).exp() as u64;
+            let size = skewed_size(rng.next_u32(), min, max);
             t.file(&path, mode, root(), self.data(&path, kind, size))?;
         }
         Ok(())
@@ -95,6 +94,16 @@ impl Ctx<'_> {
     fn vocab_dir(&self, i: usize) -> String {
         String::from_utf8_lossy(self.vocab.word(i as u32 * 7919)).into_owned()
     }
+}
+
+/// A size in `min..=max` from a 32-bit random value: `min + (max - min) ×
+/// u⁴` for `u` uniform in [0, 1), in integer arithmetic so that every
+/// platform gets the same sizes. The mean is `min + (max - min) / 5`: many
+/// small files, a few large ones, like a real set.
+pub fn skewed_size(r: u32, min: u64, max: u64) -> u64 {
+    let u = u128::from(r >> 16); // 16 bits
+    let u4 = u * u * u * u; // < 2^64
+    min + ((u128::from(max.saturating_sub(min)) * u4) >> 64) as u64
 }
 
 /// A symlink target of exactly `len` bytes (relative, pointing into

@@ -4,9 +4,9 @@
 //! over HTTP, read back with `mkimage cat`, libdb1's dbopen(3) and the
 //! db185 crate.
 
-mod common;
 #[path = "accounts_common/mod.rs"]
 mod accounts_common;
+mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -87,7 +87,10 @@ fn ls(path: &str) -> String {
 
 /// A file of the image copied out to the host, for tools that want a path.
 fn extract(path: &str) -> PathBuf {
-    let local = built().dir.path().join(path.trim_start_matches('/').replace('/', "_"));
+    let local = built()
+        .dir
+        .path()
+        .join(path.trim_start_matches('/').replace('/', "_"));
     std::fs::write(&local, cat(path)).unwrap();
     local
 }
@@ -111,11 +114,17 @@ fn the_image_with_packages_verifies_clean() {
 fn every_package_has_a_pkgdb_directory_with_what_pkg_add_writes() {
     let pkgs = installed();
     for wanted in ["bash-", "sudo-", "pkgin-", "curl-", "git-base-", "dbus-"] {
-        assert!(pkgs.iter().any(|p| p.starts_with(wanted)), "{wanted} in {pkgs:?}");
+        assert!(
+            pkgs.iter().any(|p| p.starts_with(wanted)),
+            "{wanted} in {pkgs:?}"
+        );
     }
     for p in &pkgs {
         for f in ["+CONTENTS", "+COMMENT", "+DESC", "+BUILD_INFO"] {
-            assert!(!cat(&format!("/usr/pkg/pkgdb/{p}/{f}")).is_empty(), "{p}/{f}");
+            assert!(
+                !cat(&format!("/usr/pkg/pkgdb/{p}/{f}")).is_empty(),
+                "{p}/{f}"
+            );
         }
         let contents = cat_text(&format!("/usr/pkg/pkgdb/{p}/+CONTENTS"));
         assert!(contents.contains(&format!("@name {p}")), "{p}: {contents}");
@@ -129,7 +138,15 @@ fn every_package_has_a_pkgdb_directory_with_what_pkg_add_writes() {
         assert!(!info.contains("automatic=yes"), "{info}");
     }
     let wanted: BTreeSet<&str> = [
-        "bash", "curl", "git-base", "gnupg", "mercurial", "moreutils", "sudo", "pkgin", "dbus",
+        "bash",
+        "curl",
+        "git-base",
+        "gnupg",
+        "mercurial",
+        "moreutils",
+        "sudo",
+        "pkgin",
+        "dbus",
     ]
     .into();
     let dep = pkgs
@@ -143,8 +160,14 @@ fn every_package_has_a_pkgdb_directory_with_what_pkg_add_writes() {
     assert!(info.contains("automatic=yes"), "{dep}: {info}");
     let required_by = cat_text(&format!("/usr/pkg/pkgdb/{dep}/+REQUIRED_BY"));
     assert!(!required_by.trim().is_empty(), "{dep}");
-    assert!(ls("/var/db").lines().all(|l| !l.ends_with(" pkg")), "no /var/db/pkg");
-    assert_eq!(cat_text("/etc/pkg_install.conf").trim(), "PKG_DBDIR=/usr/pkg/pkgdb");
+    assert!(
+        ls("/var/db").lines().all(|l| !l.ends_with(" pkg")),
+        "no /var/db/pkg"
+    );
+    assert_eq!(
+        cat_text("/etc/pkg_install.conf").trim(),
+        "PKG_DBDIR=/usr/pkg/pkgdb"
+    );
 }
 
 #[test]
@@ -175,7 +198,12 @@ fn pkgdb_byfile_db_lists_exactly_the_installed_files() {
     }
     assert_eq!(recorded, listed);
     for f in &listed {
-        let out = mkimage().arg("ls").arg(&built().image).arg(f).output().unwrap();
+        let out = mkimage()
+            .arg("ls")
+            .arg(&built().image)
+            .arg(f)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{f} recorded but not in the image");
     }
 }
@@ -187,7 +215,11 @@ fn sudo_is_setuid_root_and_wheel_may_use_it_without_a_password() {
     assert!(f[0].starts_with("-r-s"), "{line}");
     assert_eq!((f[2], f[3]), ("0", "0"), "{line}");
     let rule = cat_text("/usr/pkg/etc/sudoers.d/wheel");
-    assert!(rule.lines().any(|l| l.trim() == "%wheel ALL=(ALL) NOPASSWD: ALL"), "{rule}");
+    assert!(
+        rule.lines()
+            .any(|l| l.trim() == "%wheel ALL=(ALL) NOPASSWD: ALL"),
+        "{rule}"
+    );
     let repos = cat_text("/usr/pkg/etc/pkgin/repositories.conf");
     assert!(repos.contains(pkgrepo::ALL_DIR), "{repos}");
 }
@@ -195,7 +227,10 @@ fn sudo_is_setuid_root_and_wheel_may_use_it_without_a_password() {
 #[test]
 fn bash_is_a_login_shell() {
     let shells = cat_text("/etc/shells");
-    assert!(shells.lines().any(|l| l.trim() == "/usr/pkg/bin/bash"), "{shells}");
+    assert!(
+        shells.lines().any(|l| l.trim() == "/usr/pkg/bin/bash"),
+        "{shells}"
+    );
 }
 
 fn by_name(name: &str) -> Vec<u8> {

@@ -57,18 +57,9 @@ fn nightly(site: &Site, mkimage: &Path, extra: &[&str]) -> Command {
     cmd
 }
 
+/// A small valid disk image (GPT, ESP, FFS holding `tag`) at `path`.
 fn qcow2(path: &Path, tag: &str) {
-    let raw = path.with_extension("raw");
-    let mut bytes = vec![0u8; 1 << 20];
-    bytes[..tag.len()].copy_from_slice(tag.as_bytes());
-    std::fs::write(&raw, bytes).unwrap();
-    let st = Command::new("qemu-img")
-        .args(["convert", "-q", "-f", "raw", "-O", "qcow2"])
-        .arg(&raw)
-        .arg(path)
-        .status()
-        .expect("qemu-img missing: run scripts/setup");
-    assert!(st.success());
+    mkimage::testkit::disk::tiny_disk(path, mkimage::disk::Format::Qcow2, tag).unwrap();
 }
 
 fn sha256sum(path: &Path) -> String {
@@ -186,84 +177,4 @@ fn a_stale_lock_of_a_dead_run_is_taken_over() {
     assert!(log.contains("netbsd 10.1 amd64: building"), "{log}");
 }
 
-/// Stands in for the build options the builder does not have yet
-/// (`--print-inputs-digest`, `--manifest-out`): prints the digest in
-/// $DIGEST, "builds" a qcow2 with qemu-img, records each build in
-/// $BUILDS; everything else (publish) goes to the real mkimage.
-const FAKE_BUILD: &str = r#"
-case "$1 $2" in
-netbsd\ --help) echo "--print-inputs-digest --manifest-out"; exit 0 ;;
-esac
-if [ "$1" = netbsd ]; then
-	for a in "$@"; do [ "$a" = --print-inputs-digest ] && { echo "$DIGEST"; exit 0; }; done
-	out= man=
-	while [ $# -gt 0 ]; do
-		case $1 in -o) out=$2; shift ;; --manifest-out) man=$2; shift ;; esac
-		shift
-	done
-	echo build >>"$BUILDS"
-	head -c 1048576 /dev/zero >"$out.raw"
-	printf '%s' "$DIGEST" | dd of="$out.raw" conv=notrunc 2>/dev/null
-	qemu-img convert -q -f raw -O qcow2 "$out.raw" "$out" && rm "$out.raw"
-	printf '{"inputs_digest": "%s"}\n' "$DIGEST" >"$man"
-	exit 0
-fi"#;
-
-#[test]
-fn unchanged_inputs_skip_the_build_unless_forced() {
-    let site = site("netbsd 10.1 amd64\n");
-    let fake = wrapper(&site, "fake-build-mkimage", FAKE_BUILD);
-    let builds = site.root.join("builds");
-    let run = |digest: &str, extra: &[&str]| {
-        nightly(&site, &fake, extra)
-            .env("DIGEST", digest)
-            .env("BUILDS", &builds)
-            .output()
-            .unwrap()
-    };
-    let count = || {
-        std::fs::read_to_string(&builds)
-            .unwrap_or_default()
-            .lines()
-            .count()
-    };
-    let manifest = site.images.join("netbsd/10.1/amd64/manifest.json");
-
-    let out = run("aaaa1111", &[]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(count(), 1);
-    assert!(
-        std::fs::read_to_string(&manifest)
-            .unwrap()
-            .contains("aaaa1111")
-    );
-
-    let out = run("aaaa1111", &[]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(count(), 1, "an unchanged night built anyway");
-    let log = std::fs::read_to_string(site.state.join("nightly.log")).unwrap();
-    assert!(
-        log.contains("inputs unchanged (aaaa1111): skipped"),
-        "{log}"
-    );
-    assert!(log.contains("0 published, 1 unchanged"), "{log}");
-
-    let out = run("aaaa1111", &["--force"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(count(), 2, "--force did not build");
-    // Same inputs, same bytes: publish finds the image unchanged.
-    let log = std::fs::read_to_string(site.state.join("nightly.log")).unwrap();
-    assert!(
-        log.contains("equals the published one: nothing published"),
-        "{log}"
-    );
-
-    let out = run("bbbb2222", &[]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(count(), 3);
-    assert!(
-        std::fs::read_to_string(&manifest)
-            .unwrap()
-            .contains("bbbb2222")
-    );
-}
+// Skipping unchanged inputs with the real build: tests/netbsd_nightly.rs.

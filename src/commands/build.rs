@@ -48,9 +48,12 @@ fn write_manifest(path: &Path, req: &BuildRequest, report: &BuildReport) -> Resu
         .iter()
         .map(|s| serde_json::json!({"file": s.name, "digest": s.digest.id(), "size": s.size}))
         .collect();
-    let built = req.source_date_epoch.map(|t| t.to_string()).unwrap_or_else(|| {
-        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-    });
+    let built = req
+        .source_date_epoch
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| {
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+        });
     let manifest = serde_json::json!({
         "tool": format!("mkimage {}", env!("CARGO_PKG_VERSION")),
         "os": req.recipe.os.name(),

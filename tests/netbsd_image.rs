@@ -238,8 +238,14 @@ fn firmware_boot_prints_rc_conf_read_from_the_qcow2() {
 }
 
 #[test]
-fn seeded_rebuild_is_bit_identical() {
+fn seeded_rebuild_is_bit_identical_and_a_warm_cache_makes_no_requests() {
+    let before = image().server.request_count();
     let again = TestImage::build_netbsd_into(image(), &["--seed", "acceptance"]);
+    assert_eq!(
+        image().server.request_count(),
+        before,
+        "a rebuild from a warm cache went to the network"
+    );
     let a = std::fs::read(&image().qcow2).unwrap();
     let b = std::fs::read(&again).unwrap();
     assert!(a == b, "two seeded builds differ");

@@ -245,9 +245,14 @@ pub fn build(req: &BuildRequest) -> Result<BuildReport> {
     let seed = BuildSeed::new(inputs, req.seed.clone(), req.source_date_epoch);
 
     let size = recipe.disk.size.bytes();
-    let placement = disk_layout(req, &seed)
-        .place(size)
-        .with_context(|| format!("laying out a {} disk", recipe.disk.size))?;
+    let layout = disk_layout(req, &seed);
+    let placement = layout.place(size).with_context(|| {
+        format!(
+            "laying out a {} disk: give a larger --size (the partitions need at least {})",
+            recipe.disk.size,
+            crate::size::Size(layout.minimum_size().next_multiple_of(1 << 20))
+        )
+    })?;
     let out = AtomicOutput::new(&req.output).with_context(|| {
         format!(
             "creating a temporary file beside {} (is the directory writable?)",
@@ -260,7 +265,8 @@ pub fn build(req: &BuildRequest) -> Result<BuildReport> {
     };
     let mut dev = create_device(out.path(), format, size, req.compress)
         .with_context(|| format!("creating {}", out.path().display()))?;
-    let (fs, boot_files) = write_root(&mut *dev, &placement, req, &seed, &fetcher, &sets, &pkgs)?;
+    let (fs, boot_files) = write_root(&mut *dev, &placement, req, &seed, &fetcher, &sets, &pkgs)
+        .map_err(|e| explain_full_root(e, req, &placement))?;
     write_boot_and_esp(&mut *dev, &placement, req, &seed, &boot_files)?;
     gpt::write_gpt(&mut *dev, &placement, Some(&boot_files.mbr)).context("writing the GPT")?;
     dev.finish()
@@ -284,6 +290,31 @@ pub fn build(req: &BuildRequest) -> Result<BuildReport> {
         fs,
         inputs: hex::encode(inputs),
     })
+}
+
+/// A full root file system is the disk size's fault: say so in the
+/// disk's terms (the file system's own suggestion counts only itself).
+fn explain_full_root(e: anyhow::Error, req: &BuildRequest, placement: &Placement) -> anyhow::Error {
+    let full = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<crate::fs::ffs::FfsError>(),
+            Some(
+                crate::fs::ffs::FfsError::NoSpace { .. }
+                    | crate::fs::ffs::FfsError::NoInodes { .. }
+            )
+        )
+    });
+    if !full {
+        return e;
+    }
+    let root = root_partition(placement).map(|p| p.len_bytes).unwrap_or(0);
+    e.context(format!(
+        "the root partition ({}) of the {} disk is too small for the sets and packages: \
+         give a larger --size (the disk also holds the {} ESP)",
+        progress::human_bytes(root),
+        req.recipe.disk.size,
+        req.recipe.disk.esp_size
+    ))
 }
 
 /// The root file system: sets, packages, generated system.

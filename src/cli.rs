@@ -37,7 +37,8 @@ pub enum Command {
     /// Build an image from any recipe file.
     Build {
         /// The recipe (TOML); see the README's recipe reference.
-        recipe: PathBuf,
+        #[arg(value_name = "RECIPE")]
+        recipe_file: PathBuf,
         #[command(flatten)]
         args: BuildArgs,
     },

@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Completions { shell } => completions::run(shell),
         Command::Netbsd(args) => build::run(Some(Os::Netbsd), None, &args),
         Command::Freebsd(args) => build::run(Some(Os::Freebsd), None, &args),
-        Command::Build { recipe, args } => build::run(None, Some(&recipe), &args),
+        Command::Build { recipe_file, args } => build::run(None, Some(&recipe_file), &args),
         Command::Makefs(args) => makefs::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Ls { image, path } => ls::run(&image, &path),

@@ -5,6 +5,7 @@
 pub mod capture;
 pub mod netbsd;
 pub mod packages;
+pub mod pipeline;
 pub mod request;
 pub mod seed;
 pub mod users;

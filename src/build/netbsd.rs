@@ -5,23 +5,20 @@
 //! business; this file decides what goes where and in which order.
 
 use anyhow::{Context, Result, bail};
-use sha2::{Digest as _, Sha256};
 
 use crate::boot::x86_bootxx::{self, BOOT_AREA_SIZE};
 use crate::build::capture::CaptureSink;
 use crate::build::packages::{self, PackageSet};
+use crate::build::pipeline::{self, BuildReport, fetcher};
 use crate::build::request::{BuildRequest, machine_arch_of};
 use crate::build::seed::BuildSeed;
 use crate::build::users::ImageAccounts;
-use crate::cli::OutputFormat;
-use crate::disk::format::{Format, create_device};
 use crate::disk::gpt;
 use crate::disk::guid::derive_guid;
 use crate::disk::layout::{DiskLayout, PartSize, PartitionSpec, Placement};
-use crate::disk::output::AtomicOutput;
 use crate::disk::{BlockDevice, Window};
 use crate::entry::Timestamp;
-use crate::fetch::{FetchOptions, Fetcher, ReleaseLayout, VerifiedFile};
+use crate::fetch::{Fetcher, ReleaseLayout, VerifiedFile};
 use crate::fs::ffs::{FfsWriter, Flavour, FsOptions, FsSummary};
 use crate::os::netbsd::{boot, system};
 use crate::pkgsrc::Target;
@@ -42,17 +39,6 @@ const CAPTURE: &[&str] = &[
     boot::BOOTX64_EFI,
 ];
 
-/// What a finished build reports (and `publish` records).
-#[derive(Debug, Clone)]
-pub struct BuildReport {
-    pub output: std::path::PathBuf,
-    pub sets: Vec<VerifiedFile>,
-    pub packages: Vec<String>,
-    pub fs: FsSummary,
-    /// Hex digest of everything that defines the image's content.
-    pub inputs: String,
-}
-
 /// The digest of everything `req` would build from, fetching only
 /// checksum files and the package index (`--print-inputs-digest`).
 pub fn inputs_digest(req: &BuildRequest) -> Result<String> {
@@ -68,16 +54,6 @@ pub fn fetch_only(req: &BuildRequest) -> Result<(Vec<VerifiedFile>, Option<Packa
     let sets = fetch_sets(&fetcher, req)?;
     let pkgs = fetch_packages(&fetcher, req)?;
     Ok((sets, pkgs))
-}
-
-fn fetcher(req: &BuildRequest) -> Result<Fetcher> {
-    Fetcher::new(FetchOptions {
-        cache_dir: req.cache_dir.clone(),
-        offline: req.offline,
-        verify_cache: req.verify_cache,
-        decoded_cache: req.decoded_cache,
-        ..FetchOptions::default()
-    })
 }
 
 fn layout(req: &BuildRequest) -> ReleaseLayout {
@@ -131,37 +107,9 @@ fn fetch_packages(fetcher: &Fetcher, req: &BuildRequest) -> Result<Option<Packag
     )?))
 }
 
-/// The digest of everything that defines the image's content.
 fn input_digest(req: &BuildRequest, sets: &[VerifiedFile], pkgs: &Option<PackageSet>) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"mkimage ");
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
-    h.update(b"\0recipe\0");
-    h.update(req.recipe_text.as_bytes());
-    h.update(format!("\0{:?}\0{:?}\0", req.recipe.release, req.recipe.disk.size).as_bytes());
-    for s in sets {
-        h.update(s.name.as_bytes());
-        h.update(b"\0");
-        h.update(s.digest.id().as_bytes());
-        h.update(b"\0");
-    }
-    if let Some(p) = pkgs {
-        h.update(p.repo.as_bytes());
-        for name in p.names() {
-            h.update(name.as_bytes());
-            h.update(b"\0");
-        }
-    }
-    // A different seed gives a different image from the same inputs.
-    if let Some(seed) = &req.seed {
-        h.update(b"\0seed\0");
-        h.update(seed.as_bytes());
-    }
-    if let Some(t) = req.source_date_epoch {
-        h.update(format!("\0epoch\0{t}").as_bytes());
-    }
-    h.update(format!("\0{:?}\0{}", req.format, req.compress).as_bytes());
-    h.finalize().into()
+    let names = pkgs.as_ref().map(|p| p.names()).unwrap_or_default();
+    pipeline::input_digest(req, sets, pkgs.as_ref().map(|p| p.repo.as_str()), &names)
 }
 
 /// The GPT layout: ESP, optional swap, FFS root (legacy-BIOS-bootable and
@@ -237,52 +185,27 @@ impl BootFiles {
 
 /// Build the image `req` describes.
 pub fn build(req: &BuildRequest) -> Result<BuildReport> {
-    let recipe = &req.recipe;
     let fetcher = fetcher(req)?;
     let sets = fetch_sets(&fetcher, req)?;
     let pkgs = fetch_packages(&fetcher, req)?;
     let inputs = input_digest(req, &sets, &pkgs);
     let seed = BuildSeed::new(inputs, req.seed.clone(), req.source_date_epoch);
 
-    let size = recipe.disk.size.bytes();
-    let layout = disk_layout(req, &seed);
-    let placement = layout.place(size).with_context(|| {
-        format!(
-            "laying out a {} disk: give a larger --size (the partitions need at least {})",
-            recipe.disk.size,
-            crate::size::Size(layout.minimum_size().next_multiple_of(1 << 20))
-        )
-    })?;
-    let out = AtomicOutput::new(&req.output).with_context(|| {
-        format!(
-            "creating a temporary file beside {} (is the directory writable?)",
-            req.output.display()
-        )
-    })?;
-    let format = match req.format {
-        OutputFormat::Qcow2 => Format::Qcow2,
-        OutputFormat::Raw => Format::Raw,
-    };
-    let mut dev = create_device(out.path(), format, size, req.compress)
-        .with_context(|| format!("creating {}", out.path().display()))?;
+    let placement = pipeline::place(req, &disk_layout(req, &seed))?;
+    let (out, mut dev) = pipeline::create_output(req)?;
+    let root_len = root_partition(&placement)?.len_bytes;
     let (fs, boot_files) = write_root(&mut *dev, &placement, req, &seed, &fetcher, &sets, &pkgs)
-        .map_err(|e| explain_full_root(e, req, &placement))?;
-    write_boot_and_esp(&mut *dev, &placement, req, &seed, &boot_files)?;
+        .map_err(|e| pipeline::explain_full_root(e, req, root_len))?;
+    write_boot_code(&mut *dev, &placement, req, &boot_files)?;
+    pipeline::write_esp(
+        &mut *dev,
+        &placement,
+        &[(boot::ESP_BOOTX64.to_string(), boot_files.efi.clone())],
+        "EFI",
+        &seed,
+    )?;
     gpt::write_gpt(&mut *dev, &placement, Some(&boot_files.mbr)).context("writing the GPT")?;
-    dev.finish()
-        .with_context(|| format!("finishing {}", out.path().display()))?;
-
-    let findings = crate::verify::check_image(out.path()).context("checking the finished image")?;
-    if !findings.is_empty() {
-        let list: Vec<String> = findings.iter().take(20).map(|f| f.to_string()).collect();
-        bail!(
-            "the finished image failed its check, so {} was left untouched:\n  {}",
-            req.output.display(),
-            list.join("\n  ")
-        );
-    }
-    out.commit()
-        .with_context(|| format!("moving the image into place at {}", req.output.display()))?;
+    pipeline::finish_and_commit(out, dev, req)?;
     Ok(BuildReport {
         output: req.output.clone(),
         sets,
@@ -290,31 +213,6 @@ pub fn build(req: &BuildRequest) -> Result<BuildReport> {
         fs,
         inputs: hex::encode(inputs),
     })
-}
-
-/// A full root file system is the disk size's fault: say so in the
-/// disk's terms (the file system's own suggestion counts only itself).
-fn explain_full_root(e: anyhow::Error, req: &BuildRequest, placement: &Placement) -> anyhow::Error {
-    let full = e.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<crate::fs::ffs::FfsError>(),
-            Some(
-                crate::fs::ffs::FfsError::NoSpace { .. }
-                    | crate::fs::ffs::FfsError::NoInodes { .. }
-            )
-        )
-    });
-    if !full {
-        return e;
-    }
-    let root = root_partition(placement).map(|p| p.len_bytes).unwrap_or(0);
-    e.context(format!(
-        "the root partition ({}) of the {} disk is too small for the sets and packages: \
-         give a larger --size (the disk also holds the {} ESP)",
-        progress::human_bytes(root),
-        req.recipe.disk.size,
-        req.recipe.disk.esp_size
-    ))
 }
 
 /// The root file system: sets, packages, generated system.
@@ -381,18 +279,7 @@ fn write_root(
             extra_shells = report.shells;
         }
         let mut entropy = [0u8; 512];
-        match seed.secret_seed("entropy") {
-            Some(s) => {
-                let mut h = Sha256::new();
-                h.update(s.as_bytes());
-                let mut block: [u8; 32] = h.finalize().into();
-                for chunk in entropy.chunks_mut(32) {
-                    chunk.copy_from_slice(&block[..chunk.len()]);
-                    block = Sha256::digest(block).into();
-                }
-            }
-            None => getrandom_fill(&mut entropy)?,
-        }
+        entropy.copy_from_slice(&pipeline::entropy(seed, 512)?);
         system::write_system(
             &mut cap,
             &users,
@@ -407,30 +294,20 @@ fn write_root(
         boot_files
     };
     let (_, summary) = ffs.finish().context("finishing the root file system")?;
-    progress::info(format!(
-        "root file system: {} files, {} directories, {} used of {}",
-        summary.files,
-        summary.dirs,
-        progress::human_bytes(summary.bytes_used),
-        progress::human_bytes(summary.size)
-    ));
+    pipeline::report_fs(&summary);
     Ok((summary, boot_files))
 }
 
 fn root_partition(placement: &Placement) -> Result<&crate::disk::layout::PlacedPartition> {
-    placement
-        .partitions
-        .iter()
-        .find(|p| p.spec.type_guid == gpt::types::NETBSD_FFS)
-        .context("the layout has no FFS partition")
+    pipeline::partition(placement, gpt::types::NETBSD_FFS)
 }
 
-/// Partition boot code (by installboot's rules) and the ESP.
-fn write_boot_and_esp(
+/// Partition boot code at the start of the root partition, by
+/// installboot's rules, with the recipe's console and timeout.
+fn write_boot_code(
     dev: &mut dyn BlockDevice,
     placement: &Placement,
     req: &BuildRequest,
-    seed: &BuildSeed,
     files: &BootFiles,
 ) -> Result<()> {
     let root = root_partition(placement)?;
@@ -440,28 +317,5 @@ fn write_boot_and_esp(
     let head = x86_bootxx::install_bootxx(&head, &files.bootxx, &boot::bootxx_params(&cfg))
         .with_context(|| format!("installing /{} into the root partition", boot::BOOTXX_FFSV2))?;
     dev.write_at(&head, root.first_byte)?;
-
-    let esp = placement
-        .partitions
-        .iter()
-        .find(|p| p.spec.type_guid == gpt::types::EFI_SYSTEM)
-        .context("the layout has no EFI system partition")?;
-    let mut window = Window::new(dev, esp.first_byte, esp.len_bytes)?;
-    crate::fs::fat::build_esp(
-        &mut window,
-        &[(boot::ESP_BOOTX64.to_string(), files.efi.clone())],
-        "EFI",
-        seed.derive_u64("esp-volume-id") as u32,
-        Timestamp::from_secs(seed.time(0)),
-    )
-    .context("writing the EFI system partition")?;
     Ok(())
-}
-
-/// Fill `buf` from the operating system's random source.
-fn getrandom_fill(buf: &mut [u8]) -> Result<()> {
-    use rand_core::RngCore;
-    rand_core::OsRng
-        .try_fill_bytes(buf)
-        .map_err(|e| anyhow::anyhow!("reading the system's random source: {e}"))
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::NotImplemented;
-use crate::build::netbsd::BuildReport;
+use crate::build::pipeline::BuildReport;
 use crate::build::request::BuildRequest;
 use crate::cli::BuildArgs;
 use crate::progress;

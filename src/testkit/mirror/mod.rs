@@ -3,6 +3,8 @@
 //! — the sets as `.tar.xz` made the way NetBSD's build makes them, and the
 //! `SHA512`/`MD5` files — deterministically from a seed, and returns what
 //! each set holds so that tests can compare a finished image against it.
+//! [`generate_freebsd`] does the same for a FreeBSD release directory
+//! (`base.txz`, `kernel.txz`, `MANIFEST`).
 
 pub mod accounts;
 mod archive;
@@ -10,6 +12,8 @@ pub mod bootfiles;
 pub mod checksums;
 pub mod content;
 mod etc_files;
+pub mod freebsd;
+mod freebsd_etc;
 pub mod mtree;
 mod netbsd_sets;
 mod tree;
@@ -28,6 +32,7 @@ use netbsd_sets::Ctx;
 use tree::{Data, NodeKind, SetTree};
 
 pub use bootfiles::DEFAULT_GRUB_CFG;
+pub use freebsd::{FreebsdMirror, FreebsdMirrorOptions, generate_freebsd};
 pub use netbsd_sets::{EXAMPLES, target_of_len};
 
 /// The sets generated, in the order NetBSD's installer lists them.

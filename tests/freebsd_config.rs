@@ -298,3 +298,26 @@ fn add_repository_writes_a_pkg_repos_file_and_refreshes() {
     let (_, _, ok) = run_functions("add_repository 8022 ok 'https://x/\"'");
     assert!(!ok);
 }
+
+#[test]
+fn builtin_freebsd_recipe_loads_with_the_builds_service_settings() {
+    use mkimage::recipe::{Os, Recipe, parse_package_list};
+    let r = Recipe::builtin(Os::Freebsd).unwrap();
+    assert_eq!(r.release, "14.3");
+    assert_eq!(
+        r.set_list(),
+        [("kernel".to_string(), false), ("base".to_string(), false)]
+    );
+    assert_eq!(r.disk.root_label, "rootfs");
+    assert!(r.disk.soft_updates);
+    assert_eq!(r.boot.timeout, 0);
+    assert_eq!(r.network.interface.as_deref(), Some("vtnet0"));
+    assert!(!r.rc_conf.contains_key("growfs_enable"));
+    assert_eq!(r.rc_conf["sshd_enable"], "YES");
+    assert_eq!(r.sshd_config["UsePAM"], "no");
+    assert_eq!(r.users[0].name, "build");
+    let list = r.read_relative(r.packages.list.as_ref().unwrap()).unwrap();
+    let mut pkgs = parse_package_list(&String::from_utf8(list).unwrap());
+    pkgs.sort();
+    assert_eq!(pkgs, ["bash", "curl", "git", "mercurial", "sudo"]);
+}

@@ -316,7 +316,7 @@ pub fn pmbr(seed: u64) -> Vec<u8> {
 /// `/boot/gptboot` stand-in: x86 code-like bytes, [`GPTBOOT_SIZE`] long.
 pub fn gptboot(seed: u64) -> Vec<u8> {
     let mut b = vec![0u8; GPTBOOT_SIZE];
-    filler(seed ^ 0x6770_7462_6f6f_74, &mut b);
+    filler(seed ^ 0x0067_7074_626f_6f74, &mut b);
     b[..2].copy_from_slice(&[0xeb, 0x3c]);
     let tag = b"mkimage-testkit stand-in /boot/gptboot\0";
     b[3..3 + tag.len()].copy_from_slice(tag);

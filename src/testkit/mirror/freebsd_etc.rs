@@ -402,8 +402,8 @@ pub fn mtree_dist(name: &str) -> String {
         "usr" => &["bin", "include", "lib", "libexec", "sbin", "share"],
         _ => &["db", "empty", "log", "run", "tmp"],
     };
-    let mut out = format!(
-        "#\n# Please see the file src/etc/mtree/README before making changes to this file.\n#\n\n/set type=dir uname=root gname=wheel mode=0755 tags=package=runtime\n.\n"
+    let mut out = String::from(
+        "#\n# Please see the file src/etc/mtree/README before making changes to this file.\n#\n\n/set type=dir uname=root gname=wheel mode=0755 tags=package=runtime\n.\n",
     );
     for d in dirs {
         out.push_str(&format!("    {d}\n    ..\n"));

@@ -4,6 +4,7 @@
 //! product's build path uses this module.
 
 pub mod efi;
+pub mod freebsd_pkgrepo;
 pub mod mirror;
 pub mod ovmf;
 pub mod pkgrepo;

@@ -242,3 +242,45 @@ fn testkit_command_writes_the_same_mirror() {
         fs::read(lib.release_dir.join("MANIFEST")).unwrap()
     );
 }
+
+#[test]
+fn fetch_layer_downloads_and_verifies_both_sets_over_http_from_the_pub_freebsd_url() {
+    use mkimage::fetch::retry::RetryPolicy;
+    use mkimage::fetch::{FetchOptions, Fetcher};
+    use mkimage::testkit::server::TestServer;
+    let d = tempfile::tempdir().unwrap();
+    let m = mirror(d.path(), 8);
+    let server = TestServer::start(&m.root).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let fetcher = Fetcher::new(FetchOptions {
+        cache_dir: Some(cache.path().to_path_buf()),
+        offline: false,
+        verify_cache: false,
+        decoded_cache: false,
+        retry: RetryPolicy::fast_for_tests(),
+    })
+    .unwrap();
+    let layout = ReleaseLayout::FreeBsd {
+        release: "14.3".into(),
+        machine: "amd64".into(),
+        arch: "amd64".into(),
+    };
+    let mirror_url = format!("{}/pub/FreeBSD/", server.url().trim_end_matches('/'));
+    let got = fetcher
+        .fetch_release_files(
+            &[mirror_url],
+            &layout,
+            &["kernel.txz".to_string(), "base.txz".to_string()],
+        )
+        .unwrap();
+    assert_eq!(got.len(), 2);
+    for (file, name) in got.iter().zip(["kernel", "base"]) {
+        let dist = m.dist(name).unwrap();
+        assert_eq!(file.digest.hex(), dist.sha256);
+        assert_eq!(fs::read(&file.path).unwrap(), fs::read(&dist.path).unwrap());
+    }
+    assert_eq!(
+        server.requests()[0].path,
+        "/pub/FreeBSD/releases/amd64/amd64/14.3-RELEASE/MANIFEST"
+    );
+}

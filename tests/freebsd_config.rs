@@ -321,3 +321,37 @@ fn builtin_freebsd_recipe_loads_with_the_builds_service_settings() {
     pkgs.sort();
     assert_eq!(pkgs, ["bash", "curl", "git", "mercurial", "sudo"]);
 }
+
+#[test]
+fn system_files_gather_every_config_file_with_its_mode() {
+    use mkimage::os::freebsd::files::{ReleaseTexts, system_files};
+    let cfg = FreebsdConfig::builds_service();
+    let release = ReleaseTexts {
+        sshd_config: "#UsePAM yes\n".into(),
+        ttys: RELEASE_TTYS.into(),
+    };
+    let a = vec![1u8; 4096];
+    let b = vec![2u8; 4096];
+    let files = system_files(&cfg, &release, "wheel", &a, &b).unwrap();
+    let table: Vec<(&str, u16)> = files.iter().map(|f| (f.path.as_str(), f.mode)).collect();
+    assert_eq!(
+        table,
+        [
+            ("etc/rc.conf", 0o644),
+            ("boot/loader.conf", 0o644),
+            ("etc/fstab", 0o644),
+            ("etc/resolv.conf", 0o644),
+            ("etc/ttys", 0o644),
+            ("etc/ssh/sshd_config", 0o644),
+            ("usr/local/etc/sudoers.d/wheel", 0o440),
+            ("boot/entropy", 0o600),
+            ("entropy", 0o600),
+        ]
+    );
+    assert!(files.iter().all(|f| f.uid == 0 && f.gid == 0));
+    assert_eq!(files[0].data, rc_conf(&cfg).unwrap().into_bytes());
+    assert_eq!(files[5].data, sshd_config("#UsePAM yes\n").into_bytes());
+    assert_eq!(files[7].data, a);
+    assert_eq!(files[8].data, b);
+    assert!(system_files(&cfg, &release, "wheel", &a[..10], &b).is_err());
+}

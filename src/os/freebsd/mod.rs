@@ -5,4 +5,5 @@
 
 pub mod boot;
 pub mod config;
+pub mod files;
 pub mod functions;

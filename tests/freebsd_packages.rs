@@ -290,3 +290,85 @@ fn resolved_packages_install_into_a_clean_freebsd_file_system() {
         );
     }
 }
+
+fn sqlite(db: &std::path::Path, sql: &str) -> String {
+    run(tool("sqlite3").arg(db).arg(sql)).0
+}
+
+#[test]
+fn local_sqlite_registers_every_package_for_pkg_and_sqlite3_reads_it() {
+    use mkimage::pkg_freebsd::pkgdb::{DB_VERSION, Registration, write_local_db};
+    let d = tempfile::tempdir().unwrap();
+    let repo = generate_freebsd_pkgrepo(d.path(), 4).unwrap();
+    let cat = Catalogue::from_packagesite(
+        File::open(repo.dir.join("packagesite.pkg")).unwrap(),
+        "packagesite.pkg",
+    )
+    .unwrap();
+    let plan = resolve(&cat, &list()).unwrap();
+    let mut regs = Vec::new();
+    for p in &plan {
+        let f = File::open(repo.dir.join(&p.manifest.repopath)).unwrap();
+        let installed =
+            read_package(f, &p.manifest.repopath, ABI, &mut Collect::default()).unwrap();
+        regs.push(Registration {
+            manifest: installed.manifest,
+            automatic: p.automatic,
+        });
+    }
+    let db = d.path().join("local.sqlite");
+    write_local_db(&db, &regs, 1_749_513_600).unwrap();
+    assert_eq!(
+        sqlite(&db, "PRAGMA user_version;").trim(),
+        DB_VERSION.to_string()
+    );
+    assert_eq!(sqlite(&db, "PRAGMA integrity_check;").trim(), "ok");
+    assert_eq!(sqlite(&db, "PRAGMA foreign_key_check;").trim(), "");
+    let rows = sqlite(
+        &db,
+        "SELECT name, version, automatic, arch FROM packages ORDER BY name;",
+    );
+    let rows: Vec<&str> = rows.lines().collect();
+    assert_eq!(rows.len(), plan.len());
+    assert!(rows.contains(&"git|2.50.0|0|FreeBSD:14:amd64"), "{rows:?}");
+    assert!(
+        rows.contains(&"python311|3.11.13|1|FreeBSD:14:amd64"),
+        "{rows:?}"
+    );
+    // git's files with their checksums, its dependencies
+    let files = sqlite(
+        &db,
+        "SELECT f.path || ' ' || f.sha256 FROM files f JOIN packages p ON f.package_id = p.id WHERE p.name = 'git' ORDER BY f.path;",
+    );
+    let want_git = &repo.packages["git"].files["/usr/local/bin/git"];
+    let line = format!(
+        "/usr/local/bin/git 1${}",
+        hex::encode(Sha256::digest(want_git))
+    );
+    assert!(files.lines().any(|l| l == line), "{files}");
+    assert_eq!(files.lines().count(), 4, "{files}");
+    let deps = sqlite(
+        &db,
+        "SELECT d.name FROM deps d JOIN packages p ON d.package_id = p.id WHERE p.name = 'git' ORDER BY d.name;",
+    );
+    assert_eq!(deps, "curl\nexpat\ngettext-runtime\n");
+    // bash's post-install script is kept under pkg's type number 1
+    let script = sqlite(
+        &db,
+        "SELECT ps.type FROM pkg_script ps JOIN packages p ON ps.package_id = p.id WHERE p.name = 'bash';",
+    );
+    assert_eq!(script.trim(), "1");
+    let dirs = sqlite(&db, "SELECT path FROM directories ORDER BY path;");
+    assert_eq!(
+        dirs,
+        "/usr/local/etc/sudoers.d\n/usr/local/libexec/git-core\n"
+    );
+    // same input, same bytes
+    let again = d.path().join("again.sqlite");
+    write_local_db(&again, &regs, 1_749_513_600).unwrap();
+    assert_eq!(fs::read(&db).unwrap(), fs::read(&again).unwrap());
+    assert!(
+        write_local_db(&db, &regs, 0).is_err(),
+        "an existing database is not overwritten"
+    );
+}

@@ -355,3 +355,37 @@ fn system_files_gather_every_config_file_with_its_mode() {
     assert_eq!(files[8].data, b);
     assert!(system_files(&cfg, &release, "wheel", &a[..10], &b).is_err());
 }
+
+#[test]
+fn builtin_recipe_becomes_the_builds_service_configuration() {
+    use mkimage::os::freebsd::boot::{LayoutParams, disk_layout};
+    use mkimage::recipe::{Os, Recipe};
+    let r = Recipe::builtin(Os::Freebsd).unwrap();
+    let cfg = FreebsdConfig::from_recipe(&r).unwrap();
+    assert_eq!(cfg.console, Console::Serial { speed: 115200 });
+    assert_eq!(cfg.autoboot_delay, 0);
+    assert_eq!(cfg.swap_label, None);
+    let text = rc_conf(&cfg).unwrap();
+    for line in [
+        "hostname=\"build\"",
+        "ifconfig_vtnet0=\"inet 10.0.2.15/24\"",
+        "defaultrouter=\"10.0.2.2\"",
+        "sshd_enable=\"YES\"",
+        "ntpd_enable=\"YES\"",
+        "sendmail_enable=\"NO\"",
+        "dumpdev=\"NO\"",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
+    }
+    assert!(!text.contains("growfs"));
+    assert!(
+        fstab(&cfg)
+            .unwrap()
+            .contains("/dev/gpt/rootfs\t/\t\tufs\trw,noatime\t1\t1")
+    );
+    let layout = disk_layout(&LayoutParams::from_recipe(&r, "seed"));
+    assert_eq!(layout.partitions.len(), 3);
+    assert_eq!(layout.partitions[2].label, "rootfs");
+    let p = layout.place(r.disk.size.bytes()).unwrap();
+    assert_eq!(p.partitions[1].len_bytes, 32 << 20);
+}

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use freebsd_common::*;
-use mkimage::boot::gpt_pmbr::{check_boot_partition, install_pmbr_bootcode, pmbr_bootcode};
+use mkimage::boot::gpt_pmbr::{install_pmbr_bootcode, pmbr_bootcode, write_boot_partition};
 use mkimage::disk::gpt::write_gpt;
 use mkimage::disk::{BlockDevice, RawFile, Window};
 use mkimage::entry::{Entry, Timestamp, add_bytes};
@@ -154,8 +154,7 @@ fn whole_disk_boots_under_ovmf_and_loader_reads_rc_conf_from_gpt3() {
     let [boot, esp, root] = &placement.partitions[..] else {
         panic!("three partitions expected")
     };
-    check_boot_partition(gptboot.len(), boot.len_bytes).unwrap();
-    dev.write_at(&gptboot, boot.first_byte).unwrap();
+    write_boot_partition(&mut dev, boot.first_byte, boot.len_bytes, &gptboot).unwrap();
     let fat = esp_with(d.path(), &fs::read(x.join("boot/loader.efi")).unwrap());
     assert!(fat.len() as u64 <= esp.len_bytes);
     dev.write_at(&fat, esp.first_byte).unwrap();

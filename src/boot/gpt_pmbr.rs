@@ -44,7 +44,7 @@ pub enum PmbrError {
         "boot partition of {0} bytes is larger than the {MAX_BOOT_PARTITION} bytes (545 KiB) the PMBR can load"
     )]
     PartitionTooBig(u64),
-    #[error("I/O error writing LBA 0: {0}")]
+    #[error("I/O error writing boot code: {0}")]
     Io(String),
 }
 
@@ -87,6 +87,20 @@ pub fn check_boot_partition(code_len: usize, partition_len: u64) -> Result<(), P
         });
     }
     Ok(())
+}
+
+/// Check `code` with [`check_boot_partition`] and write it at the start of
+/// the boot partition (`first_byte`, `len` bytes); the rest of the
+/// partition is left as it is (zeros on a fresh disk).
+pub fn write_boot_partition(
+    dev: &mut dyn BlockDevice,
+    first_byte: u64,
+    len: u64,
+    code: &[u8],
+) -> Result<(), PmbrError> {
+    check_boot_partition(code.len(), len)?;
+    dev.write_at(code, first_byte)
+        .map_err(|e| PmbrError::Io(e.to_string()))
 }
 
 #[cfg(test)]

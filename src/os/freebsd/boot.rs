@@ -58,6 +58,18 @@ pub struct LayoutParams {
     pub root_label: String,
 }
 
+impl LayoutParams {
+    /// From a recipe's `[disk]`, with GUIDs derived from `guid_seed`.
+    pub fn from_recipe(r: &crate::recipe::Recipe, guid_seed: &str) -> Self {
+        LayoutParams {
+            guid_seed: guid_seed.to_string(),
+            esp_size: r.disk.esp_size.bytes(),
+            swap_size: r.disk.swap.map(|s| s.bytes()),
+            root_label: r.disk.root_label.clone(),
+        }
+    }
+}
+
 /// The disk layout, in vmimage.subr's order: freebsd-boot (`bootfs`,
 /// 512 KiB), ESP (`efiboot0`), optional freebsd-swap (`swapfs`), then the
 /// freebsd-ufs root taking the rest. No attributes (see the module

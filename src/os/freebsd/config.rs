@@ -86,6 +86,53 @@ impl FreebsdConfig {
     }
 }
 
+impl FreebsdConfig {
+    /// The settings a recipe asks for: `[network]` (interface default
+    /// `vtnet0`), `[boot]` (`com0` → serial console at `speed`, `pc` →
+    /// video; `timeout` → `autoboot_delay`), `[disk]` root label and swap
+    /// (labelled `swapfs`), and `[rc-conf]` written as given (name order).
+    pub fn from_recipe(r: &crate::recipe::Recipe) -> Result<Self> {
+        let iface = r
+            .network
+            .interface
+            .clone()
+            .unwrap_or_else(|| "vtnet0".to_string());
+        let network = match r.network.mode {
+            crate::recipe::NetworkMode::Static => {
+                let (addr, prefix) = r.network.address_and_prefix()?;
+                Network::Static {
+                    iface,
+                    addr: addr.to_string(),
+                    prefix,
+                    gateway: r.network.gateway.clone(),
+                }
+            }
+            crate::recipe::NetworkMode::Dhcp => Network::Dhcp { iface },
+        };
+        let console = match r.boot.console {
+            crate::recipe::Console::Com0 => Console::Serial {
+                speed: r.boot.speed,
+            },
+            crate::recipe::Console::Pc => Console::Video,
+        };
+        Ok(FreebsdConfig {
+            hostname: r.network.hostname.clone(),
+            network,
+            nameservers: r.network.nameservers.clone(),
+            console,
+            autoboot_delay: r.boot.timeout,
+            root_label: r.disk.root_label.clone(),
+            swap_label: r.disk.swap.map(|_| super::boot::SWAP_LABEL.to_string()),
+            services: Vec::new(),
+            rc_conf: r
+                .rc_conf
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
+    }
+}
+
 /// `/etc/rc.conf`: hostname, network (`ifconfig_<if>="inet A/P"` and
 /// `defaultrouter`, or `SYNCDHCP` so that the address is there before
 /// sshd starts), `<service>_enable` lines, then the extra settings. No

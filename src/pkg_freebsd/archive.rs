@@ -19,6 +19,25 @@ use crate::source::path::normalise;
 /// Largest metadata member read into memory.
 const MAX_METADATA: u64 = 64 << 20;
 
+/// Largest configuration sample kept in memory for [`SampleConfig`].
+const MAX_SAMPLE: u64 = 1 << 20;
+
+/// A configuration file the package's `post-install` would create from
+/// its sample (ports' `@sample`): the build installs it when nothing else
+/// put a file at `target`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleConfig {
+    /// Image path (relative) of the sample.
+    pub sample: String,
+    /// Image path (relative) of the configuration file.
+    pub target: String,
+    /// The sample's mode with owner write added (`cp -p`, `chmod u+w`).
+    pub mode: u16,
+    pub uid: u32,
+    pub gid: u32,
+    pub data: Vec<u8>,
+}
+
 /// What one package put into the image.
 #[derive(Debug, Clone)]
 pub struct InstalledPackage {
@@ -29,13 +48,16 @@ pub struct InstalledPackage {
     pub paths: Vec<String>,
     /// Bytes of regular-file data.
     pub bytes: u64,
+    /// Configuration files to create from their samples.
+    pub samples: Vec<SampleConfig>,
 }
 
-/// Passes bytes through and hashes them.
+/// Passes bytes through, hashes them, and keeps a copy when asked.
 struct Hashing<R> {
     inner: R,
     sha: Sha256,
     n: u64,
+    copy: Option<Vec<u8>>,
 }
 
 impl<R: Read> Read for Hashing<R> {
@@ -43,6 +65,9 @@ impl<R: Read> Read for Hashing<R> {
         let n = self.inner.read(buf)?;
         self.sha.update(&buf[..n]);
         self.n += n as u64;
+        if let Some(c) = self.copy.as_mut() {
+            c.extend_from_slice(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -63,6 +88,7 @@ pub fn read_package<R: Read + Send + 'static>(
     let mut paths = Vec::new();
     let mut bytes = 0u64;
     let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut samples = Vec::new();
     let entries = archive
         .entries()
         .with_context(|| format!("{label}: reading the tar stream"))?;
@@ -165,10 +191,17 @@ pub fn read_package<R: Read + Send + 'static>(
                     .file_sha256(&abs)
                     .ok_or_else(|| ctx("file is not listed (with a SHA-256) in +MANIFEST"))?;
                 entry.size = member.size();
+                let sample_of = m
+                    .sample_configs()
+                    .into_iter()
+                    .find(|(s, _)| *s == abs)
+                    .map(|(_, t)| t);
+                let keep = sample_of.is_some() && entry.size <= MAX_SAMPLE;
                 let mut h = Hashing {
                     inner: &mut member,
                     sha: Sha256::new(),
                     n: 0,
+                    copy: keep.then(Vec::new),
                 };
                 sink.add(&entry, &mut h)
                     .with_context(|| format!("{label}: installing {abs}"))?;
@@ -180,6 +213,16 @@ pub fn read_package<R: Read + Send + 'static>(
                     bail!("{label}: {abs}: SHA-256 {got} does not match +MANIFEST's {want}");
                 }
                 bytes += entry.size;
+                if let (Some(target), Some(data)) = (sample_of, h.copy) {
+                    samples.push(SampleConfig {
+                        sample: path.clone(),
+                        target: target.trim_start_matches('/').to_string(),
+                        mode: mode | 0o200,
+                        uid,
+                        gid,
+                        data,
+                    });
+                }
             }
             _ => {
                 sink.add(&entry, &mut io::empty())
@@ -201,5 +244,6 @@ pub fn read_package<R: Read + Send + 'static>(
         manifest,
         paths,
         bytes,
+        samples,
     })
 }

@@ -58,9 +58,10 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Parse a manifest and check the fields every package has.
+    /// Parse a manifest and check the fields every package has. File and
+    /// directory names are URL-decoded (`%xx`), as pkg writes them.
     pub fn parse(text: &[u8], what: &str) -> Result<Manifest> {
-        let m: Manifest =
+        let mut m: Manifest =
             serde_json::from_slice(text).with_context(|| format!("{what}: not a JSON manifest"))?;
         for (key, v) in [
             ("name", &m.name),
@@ -83,6 +84,14 @@ impl Manifest {
                 m.version
             );
         }
+        m.files = std::mem::take(&mut m.files)
+            .into_iter()
+            .map(|(k, v)| (url_decode(&k), v))
+            .collect();
+        m.directories = std::mem::take(&mut m.directories)
+            .into_iter()
+            .map(|(k, v)| (url_decode(&k), v))
+            .collect();
         Ok(m)
     }
 
@@ -100,6 +109,22 @@ impl Manifest {
             .then(|| hex.to_ascii_lowercase())
     }
 
+    /// Configuration samples the package installs with ports' `@sample`
+    /// keyword: a file ending in `.sample` whose path the `post-install`
+    /// script names (that script copies it to the name without `.sample`
+    /// when no such file exists). Pairs of absolute (sample, target).
+    pub fn sample_configs(&self) -> Vec<(String, String)> {
+        let script = self.scripts.get("post-install").map_or("", String::as_str);
+        self.files
+            .keys()
+            .filter_map(|f| {
+                let target = f.strip_suffix(".sample")?;
+                (!target.is_empty() && script.contains(f.as_str()))
+                    .then(|| (f.clone(), target.to_string()))
+            })
+            .collect()
+    }
+
     /// Whether the package is built for `abi` (`FreeBSD:14:amd64`); a
     /// package for `FreeBSD:14:*` fits every 14 architecture.
     pub fn fits_abi(&self, abi: &str) -> bool {
@@ -111,6 +136,29 @@ impl Manifest {
             _ => false,
         }
     }
+}
+
+/// pkg's `urldecode`: `%xx` becomes the byte `xx`; a `%` not followed by
+/// two hex digits stays as it is.
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]
@@ -134,5 +182,6 @@ mod tests {
         assert!(m.fits_abi("FreeBSD:14:amd64"));
         assert!(!m.fits_abi("FreeBSD:13:amd64"));
         assert!(Manifest::parse(br#"{"name":"a b","version":"1","origin":"x/y"}"#, "t").is_err());
+        assert_eq!(url_decode("/a%20b%25c%zz%4"), "/a b%c%zz%4");
     }
 }

@@ -9,6 +9,6 @@ pub mod catalogue;
 pub mod manifest;
 pub mod pkgdb;
 
-pub use archive::{InstalledPackage, read_package};
+pub use archive::{InstalledPackage, SampleConfig, read_package};
 pub use catalogue::{Catalogue, Planned, resolve};
 pub use manifest::Manifest;

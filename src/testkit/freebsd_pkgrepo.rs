@@ -169,7 +169,11 @@ pub fn builds_packages() -> Vec<PkgSpec> {
                 File("/usr/local/etc/sudoers.sample", 0o440, 1500),
                 Dir("/usr/local/etc/sudoers.d", 0o750),
             ],
-            scripts: &[],
+            // what ports' @sample keyword expands to
+            scripts: &[(
+                "post-install",
+                "if ! [ -f \"/usr/local/etc/sudoers\" ]; then /bin/cp -p \"/usr/local/etc/sudoers.sample\" \"/usr/local/etc/sudoers\" && /bin/chmod u+w \"/usr/local/etc/sudoers\"; fi",
+            )],
         },
         PkgSpec {
             name: "pkg",

@@ -3,7 +3,8 @@
 //! finds it clean, sleuthkit and GRUB read it back, the `schg` flags
 //! arrive as `SF_IMMUTABLE`; and a whole disk in the release images'
 //! layout boots under OVMF, where the `/boot/loader.efi` stand-in prints
-//! `/etc/rc.conf` from GPT entry 3.
+//! `/etc/rc.conf` from GPT entry 3; and a root with sets, packages,
+//! configuration and pkg's database reads back whole.
 
 mod freebsd_common;
 
@@ -172,4 +173,117 @@ fn whole_disk_boots_under_ovmf_and_loader_reads_rc_conf_from_gpt3() {
         "{out}"
     );
     assert!(body.contains("MKIMAGE-STANDIN-END"), "{out}");
+}
+
+#[test]
+fn root_with_sets_packages_configuration_and_pkg_database_reads_back() {
+    use mkimage::os::freebsd::files::{ReleaseTexts, add_files, system_files};
+    use mkimage::pkg_freebsd::pkgdb::{LOCAL_DB, Registration, write_local_db};
+    use mkimage::pkg_freebsd::{Catalogue, read_package, resolve};
+    use mkimage::testkit::freebsd_pkgrepo::{ABI, generate_freebsd_pkgrepo};
+
+    let d = tempfile::tempdir().unwrap();
+    let m = mirror(&d.path().join("m"), 6);
+    let repo = generate_freebsd_pkgrepo(&d.path().join("r"), 6).unwrap();
+    let x = d.path().join("x");
+    fs::create_dir(&x).unwrap();
+    run(tool("tar")
+        .arg("-xJf")
+        .arg(m.release_dir.join("base.txz"))
+        .arg("-C")
+        .arg(&x)
+        .args(["./etc/ttys", "./etc/ssh/sshd_config"]));
+    let release = ReleaseTexts {
+        sshd_config: fs::read_to_string(x.join("etc/ssh/sshd_config")).unwrap(),
+        ttys: fs::read_to_string(x.join("etc/ttys")).unwrap(),
+    };
+
+    let img = d.path().join("root.ufs");
+    let size = 64 << 20;
+    let mut opts = FsOptions::new(size, Flavour::FreeBsd);
+    opts.label = Some("rootfs".into());
+    opts.time = T;
+    let mut w = FfsWriter::new(RawFile::create(&img, size).unwrap(), opts).unwrap();
+    for name in ["kernel.txz", "base.txz"] {
+        let f = File::open(m.release_dir.join(name)).unwrap();
+        read_archive(open_decompressed(f).unwrap(), name, &mut w).unwrap();
+    }
+    let cat = Catalogue::from_packagesite(
+        File::open(repo.dir.join("packagesite.pkg")).unwrap(),
+        "packagesite.pkg",
+    )
+    .unwrap();
+    let wanted: Vec<String> = ["bash", "curl", "git", "mercurial", "sudo"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut regs = Vec::new();
+    let mut samples = Vec::new();
+    for p in resolve(&cat, &wanted).unwrap() {
+        let f = File::open(repo.dir.join(&p.manifest.repopath)).unwrap();
+        let got = read_package(f, &p.manifest.repopath, ABI, &mut w).unwrap();
+        samples.extend(got.samples.clone());
+        regs.push(Registration {
+            manifest: got.manifest,
+            automatic: p.automatic,
+        });
+    }
+    for s in &samples {
+        let e = Entry::file(s.target.clone(), s.mode, s.data.len() as u64, T).owned(s.uid, s.gid);
+        add_bytes(&mut w, e, &s.data).unwrap();
+    }
+    let db = d.path().join("local.sqlite");
+    write_local_db(&db, &regs, T.secs).unwrap();
+    let db_bytes = fs::read(&db).unwrap();
+    add_bytes(
+        &mut w,
+        Entry::file(LOCAL_DB, 0o644, db_bytes.len() as u64, T),
+        &db_bytes,
+    )
+    .unwrap();
+    let cfg = FreebsdConfig::builds_service();
+    let files = system_files(&cfg, &release, "wheel", &[7u8; 4096], &[8u8; 4096]).unwrap();
+    add_files(&mut w, &files, T).unwrap();
+    w.finish().unwrap();
+
+    let findings = ffs::check(RawFile::open_read_only(&img).unwrap()).unwrap();
+    assert!(findings.is_empty(), "{findings:#?}");
+    let cat_file = |p: &str| run(tool("grub-fstest").arg(&img).args(["cat", p])).0;
+    assert_eq!(
+        cat_file("/usr/local/etc/sudoers.d/wheel"),
+        "%wheel ALL=(ALL) NOPASSWD: ALL\n"
+    );
+    assert_eq!(
+        cat_file("/usr/local/etc/sudoers").into_bytes(),
+        repo.packages["sudo"].files["/usr/local/etc/sudoers.sample"]
+    );
+    assert!(cat_file("/etc/ssh/sshd_config").contains("\nUsePAM no\n"));
+    assert!(
+        cat_file("/etc/ttys").contains("ttyu0\t\"/usr/libexec/getty 3wire\"\tvt100\ton secure")
+    );
+    let mut r = FfsReader::open(RawFile::open_read_only(&img).unwrap()).unwrap();
+    assert_eq!(
+        r.stat("usr/local/etc/sudoers").unwrap().mode & 0o7777,
+        0o640
+    );
+    assert_eq!(
+        r.stat("usr/local/etc/sudoers.d/wheel").unwrap().mode & 0o7777,
+        0o440
+    );
+    assert_eq!(r.stat("boot/entropy").unwrap().size, 4096);
+    // pkg's database, copied back out with sleuthkit, answers sqlite3.
+    let ino = r.lookup(LOCAL_DB).unwrap();
+    let out = std::process::Command::new("icat")
+        .args(["-f", "ufs2"])
+        .arg(&img)
+        .arg(ino.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let back = d.path().join("back.sqlite");
+    fs::write(&back, &out.stdout).unwrap();
+    let (names, _) = run(tool("sqlite3")
+        .arg(&back)
+        .arg("SELECT name FROM packages WHERE automatic = 0 ORDER BY name;"));
+    assert_eq!(names, "bash\ncurl\ngit\npy311-mercurial\nsudo\n");
 }

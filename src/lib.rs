@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod fs;
 pub mod mtree;
 pub mod os;
+pub mod pkg_freebsd;
 pub mod pkgsrc;
 pub mod progress;
 pub mod publish;

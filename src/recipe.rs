@@ -122,6 +122,14 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         "pkg-lists/netbsd-builds.txt",
         include_str!("../pkg-lists/netbsd-builds.txt"),
     ),
+    (
+        "recipes/freebsd-14.toml",
+        include_str!("../recipes/freebsd-14.toml"),
+    ),
+    (
+        "pkg-lists/freebsd-builds.txt",
+        include_str!("../pkg-lists/freebsd-builds.txt"),
+    ),
 ];
 
 /// The default recipe of each OS.

@@ -2,4 +2,7 @@
 //! for (configuration files, device nodes, boot settings). No byte layouts
 //! here; those live in the format modules.
 
+pub mod common;
+pub mod freebsd;
 pub mod netbsd;
+pub mod sshd;

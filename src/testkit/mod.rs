@@ -5,6 +5,7 @@
 
 pub mod disk;
 pub mod efi;
+pub mod freebsd_pkgrepo;
 pub mod mirror;
 pub mod ovmf;
 pub mod pkgrepo;

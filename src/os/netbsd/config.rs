@@ -11,20 +11,11 @@ use std::fmt::Write as _;
 use anyhow::{Result, bail};
 use sha1::{Digest, Sha1};
 
-/// Network of the guest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Network {
-    /// Static IPv4, e.g. QEMU user networking: `vioif0` 10.0.2.15/24 via
-    /// 10.0.2.2 (no DHCP exchange at boot).
-    Static {
-        iface: String,
-        addr: String,
-        prefix: u8,
-        gateway: String,
-    },
-    /// dhcpcd on one interface.
-    Dhcp { iface: String },
-}
+pub use crate::os::common::gitconfig;
+use crate::os::common::{check_rc_name, check_rc_value, check_word};
+use crate::os::sshd::edit_sshd_config;
+
+pub use crate::os::common::Network;
 
 /// Where the console is: the PC screen or the first serial port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,37 +84,10 @@ pub fn fstab(cfg: &NetbsdConfig) -> Result<String> {
     ))
 }
 
-/// A word safe in a config file: non-empty, printable ASCII, no space,
-/// no shell or fstab metacharacters.
-fn check_word(what: &str, s: &str) -> Result<()> {
-    let ok = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._:/@%+,".contains(&b));
-    if !ok {
-        bail!("{what} {s:?} must be non-empty and use only letters, digits and -._:/@%+,");
-    }
-    Ok(())
-}
-
-fn check_rc_name(name: &str) -> Result<()> {
-    let mut bytes = name.bytes();
-    let first_ok = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
-    if !first_ok || !bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        bail!("rc.conf variable name {name:?} is not a shell variable name");
-    }
-    Ok(())
-}
-
 /// An rc.conf value, double-quoted when it is not a plain word. Values
 /// with characters the shell would expand are refused.
 fn rc_value(name: &str, value: &str) -> Result<String> {
-    if value.bytes().any(|b| b"\"$`\\\n".contains(&b) || b < 0x20) {
-        bail!(
-            "rc.conf value for {name} ({value:?}) contains a quote, $, backquote, backslash or control character"
-        );
-    }
+    check_rc_value(name, value)?;
     if !value.is_empty()
         && value
             .bytes()
@@ -318,62 +282,10 @@ fn switch_tty_off(line: &str) -> String {
 /// (sshd takes the first value it reads); otherwise the lines are added
 /// before the first `Match` block so that they apply globally.
 pub fn sshd_config(set_text: &str) -> String {
-    sshd_config_with(
+    edit_sshd_config(
         set_text,
         &[("PermitEmptyPasswords", "yes"), ("UsePam", "no")],
     )
-}
-
-/// `/etc/ssh/sshd_config` with the given `Keyword value` settings, edited
-/// by the same rules as [`sshd_config`].
-pub fn sshd_config_with(set_text: &str, wanted: &[(&str, &str)]) -> String {
-    let mut done = vec![false; wanted.len()];
-    let mut lines: Vec<String> = Vec::new();
-    let mut match_at: Option<usize> = None;
-    for line in set_text.lines() {
-        // sshd_config(5): "Keyword value" or "Keyword=value".
-        let keyword = line
-            .trim_start()
-            .split(|c: char| c.is_whitespace() || c == '=')
-            .next()
-            .unwrap_or("");
-        if match_at.is_none() && keyword.eq_ignore_ascii_case("match") {
-            match_at = Some(lines.len());
-        }
-        let mut replaced = false;
-        if match_at.is_none() {
-            for (i, (k, v)) in wanted.iter().enumerate() {
-                if keyword.eq_ignore_ascii_case(k) {
-                    if !done[i] {
-                        lines.push(format!("{k} {v}"));
-                        done[i] = true;
-                    } else {
-                        lines.push(format!("#{line}"));
-                    }
-                    replaced = true;
-                }
-            }
-        }
-        if !replaced {
-            lines.push(line.to_string());
-        }
-    }
-    let missing: Vec<String> = wanted
-        .iter()
-        .zip(done.iter().copied())
-        .filter(|(_, d)| !d)
-        .map(|((k, v), _)| format!("{k} {v}"))
-        .collect();
-    if !missing.is_empty() {
-        let at = match_at.unwrap_or(lines.len());
-        let mut block =
-            vec!["# Added by mkimage: empty-password logins for the build user.".to_string()];
-        block.extend(missing);
-        lines.splice(at..at, block);
-    }
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
 }
 
 /// The directories the `default` login class's path must contain.
@@ -462,18 +374,6 @@ pub fn sysctl_conf(set_text: &str) -> String {
     out.push_str("net.inet.ip.dad_count=0\n");
     out.push_str("net.inet6.ip6.dad_count=0\n");
     out
-}
-
-/// `~/.gitconfig` with the user's name and e-mail address.
-pub fn gitconfig(name: &str, email: &str) -> Result<String> {
-    for (what, v) in [("git user name", name), ("git e-mail", email)] {
-        if v.is_empty() || v.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-            bail!(
-                "{what} {v:?} must be non-empty without quotes, backslashes or control characters"
-            );
-        }
-    }
-    Ok(format!("[user]\n\tname = {name}\n\temail = {email}\n"))
 }
 
 /// Where the seed lives (`random_file` in /etc/defaults/rc.conf, loaded by

@@ -175,7 +175,7 @@ pub fn write_system(
     w.root_file(
         "etc/ssh/sshd_config",
         0o644,
-        config::sshd_config_with(&sshd, &sshd_settings).as_bytes(),
+        crate::os::sshd::edit_sshd_config(&sshd, &sshd_settings).as_bytes(),
     )?;
     w.root_file(
         "etc/login.conf",

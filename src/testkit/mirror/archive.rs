@@ -39,6 +39,19 @@ impl<W: Write> Write for Counter<W> {
     }
 }
 
+/// How the pax extended header before an entry is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaxNaming {
+    /// `./PaxHeaders/<base name>`, as NetBSD's sets have it.
+    PaxHeaders,
+    /// `<dir>/PaxHeader/<base name>`, as libarchive's (bsdtar's) pax
+    /// writer names it (FreeBSD's distribution sets).
+    Libarchive,
+}
+
+/// Extra pax records for a member (e.g. `SCHILY.fflags`).
+pub type ExtraPax<'a> = &'a (dyn Fn(&SetMember) -> Vec<(&'static str, Vec<u8>)> + Sync);
+
 /// Write `items` (archive order; files carry their data) to `out` as
 /// `.tar.xz` and return the compressed file's digests.
 pub fn write_set(
@@ -48,13 +61,46 @@ pub fn write_set(
     preset: u32,
     mtime: u64,
 ) -> Result<Digests> {
+    write_archive(
+        out,
+        items,
+        vocab,
+        preset,
+        mtime,
+        PaxNaming::PaxHeaders,
+        &|_| Vec::new(),
+    )
+}
+
+/// [`write_set`] with the pax header naming of `naming` and extra pax
+/// records per member from `extra` (a pax header is written whenever a
+/// member has any).
+pub fn write_archive(
+    out: &Path,
+    items: &[(SetMember, Option<Data>)],
+    vocab: &Vocabulary,
+    preset: u32,
+    mtime: u64,
+    naming: PaxNaming,
+    extra: ExtraPax,
+) -> Result<Digests> {
     let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let hashing = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
     let xz = liblzma::write::XzEncoder::new(hashing, preset);
     let mut tar = tar::Builder::new(Counter { inner: xz, n: 0 });
     let mut buf = Vec::new();
     for (member, data) in items {
-        append(&mut tar, member, data.as_ref(), vocab, mtime, &mut buf).with_context(|| {
+        let style = (naming, extra(member));
+        append(
+            &mut tar,
+            member,
+            data.as_ref(),
+            vocab,
+            mtime,
+            &style,
+            &mut buf,
+        )
+        .with_context(|| {
             format!(
                 "archiving {} into {}",
                 dot_path(&member.path),
@@ -80,6 +126,7 @@ fn append<W: Write>(
     data: Option<&Data>,
     vocab: &Vocabulary,
     mtime: u64,
+    (naming, extra): &(PaxNaming, Vec<(&'static str, Vec<u8>)>),
     buf: &mut Vec<u8>,
 ) -> Result<()> {
     let path = dot_path(&m.path);
@@ -124,8 +171,9 @@ fn append<W: Write>(
             pax.push(("linkpath", link.into_bytes()));
         }
     }
+    pax.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
     if !pax.is_empty() {
-        append_pax(tar, &header, &path, &pax, mtime)?;
+        append_pax(tar, &header, &path, &pax, mtime, *naming)?;
     }
     header.set_cksum();
     match (&m.kind, data) {
@@ -177,6 +225,7 @@ fn append_pax<W: Write>(
     path: &str,
     records: &[(&str, Vec<u8>)],
     mtime: u64,
+    naming: PaxNaming,
 ) -> Result<()> {
     let mut data = Vec::new();
     for (key, value) in records {
@@ -190,9 +239,19 @@ fn append_pax<W: Write>(
         data.extend_from_slice(value);
         data.push(b'\n');
     }
-    let base = path.rsplit('/').next().unwrap_or(path);
+    let (dir, base) = path.rsplit_once('/').unwrap_or((".", path));
     let base = &base.as_bytes()[..base.len().min(80)];
-    let mut name = b"./PaxHeaders/".to_vec();
+    let mut name = match naming {
+        PaxNaming::PaxHeaders => b"./PaxHeaders/".to_vec(),
+        PaxNaming::Libarchive => {
+            // ustar's name field holds 100 bytes: shorten the directory.
+            let room = 100 - b"/PaxHeader/".len() - base.len();
+            let dir = &dir.as_bytes()[..dir.len().min(room)];
+            let mut n = dir.to_vec();
+            n.extend_from_slice(b"/PaxHeader/");
+            n
+        }
+    };
     name.extend_from_slice(base);
     let mut h = Header::new_ustar();
     if let Some(u) = h.as_ustar_mut() {

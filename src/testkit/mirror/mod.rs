@@ -10,6 +10,8 @@
 //! of sets at xz preset 1, about 3.2×) took 2 min 54 s of CPU on this
 //! project's 2-core machine (5 min wall-clock with the machine shared;
 //! sets are digested and compressed on all cores, one xz stream per set).
+//! [`generate_freebsd`] does the same for a FreeBSD release directory
+//! (`base.txz`, `kernel.txz`, `MANIFEST`).
 
 pub mod accounts;
 mod archive;
@@ -17,6 +19,8 @@ pub mod bootfiles;
 pub mod checksums;
 pub mod content;
 mod etc_files;
+pub mod freebsd;
+mod freebsd_etc;
 pub mod mtree;
 mod netbsd_sets;
 mod tree;
@@ -35,6 +39,7 @@ use netbsd_sets::Ctx;
 use tree::{Data, NodeKind, SetTree};
 
 pub use bootfiles::DEFAULT_GRUB_CFG;
+pub use freebsd::{FreebsdMirror, FreebsdMirrorOptions, generate_freebsd};
 pub use netbsd_sets::{EXAMPLES, target_of_len};
 
 /// The sets generated (a subset of the 20 sets of NetBSD 10 for amd64).

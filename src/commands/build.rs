@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use super::NotImplemented;
 use crate::build::pipeline::BuildReport;
 use crate::build::request::BuildRequest;
 use crate::cli::BuildArgs;
@@ -16,18 +15,26 @@ use crate::recipe::Os;
 /// Build an image for `os` (or for whatever `recipe` says).
 pub fn run(os: Option<Os>, recipe: Option<&PathBuf>, args: &BuildArgs) -> Result<ExitCode> {
     let req = BuildRequest::from_args(os, recipe, args)?;
-    if req.recipe.os == Os::Freebsd {
-        return Err(NotImplemented("freebsd").into());
-    }
+    let os = req.recipe.os;
     if args.print_inputs_digest {
-        println!("{}", crate::build::netbsd::inputs_digest(&req)?);
+        let digest = match os {
+            Os::Netbsd => crate::build::netbsd::inputs_digest(&req)?,
+            Os::Freebsd => crate::build::freebsd::inputs_digest(&req)?,
+        };
+        println!("{digest}");
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(path) = &args.functions_out {
-        let text = crate::os::netbsd::functions::functions_file(&req.recipe.arch)?;
+        let text = match os {
+            Os::Netbsd => crate::os::netbsd::functions::functions_file(&req.recipe.arch)?,
+            Os::Freebsd => crate::os::freebsd::functions::functions_file(&req.recipe.arch)?,
+        };
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
-    let report = crate::build::netbsd::build(&req)?;
+    let report = match os {
+        Os::Netbsd => crate::build::netbsd::build(&req)?,
+        Os::Freebsd => crate::build::freebsd::build(&req)?,
+    };
     if let Some(path) = &args.manifest_out {
         write_manifest(path, &req, &report)?;
     }
@@ -75,16 +82,13 @@ fn write_manifest(path: &Path, req: &BuildRequest, report: &BuildReport) -> Resu
 /// Fill the cache with what a build would use.
 pub fn fetch(os: Os, args: &BuildArgs) -> Result<ExitCode> {
     let req = BuildRequest::from_args(Some(os), None, args)?;
-    match req.recipe.os {
+    let (sets, pkgs) = match req.recipe.os {
         Os::Netbsd => {
             let (sets, pkgs) = crate::build::netbsd::fetch_only(&req)?;
-            progress::info(format!(
-                "cached {} sets and {} packages",
-                sets.len(),
-                pkgs.map(|p| p.plan.len()).unwrap_or(0)
-            ));
-            Ok(ExitCode::SUCCESS)
+            (sets.len(), pkgs.map(|p| p.plan.len()).unwrap_or(0))
         }
-        Os::Freebsd => Err(NotImplemented("fetch freebsd").into()),
-    }
+        Os::Freebsd => crate::build::freebsd::fetch_only(&req)?,
+    };
+    progress::info(format!("cached {sets} sets and {pkgs} packages"));
+    Ok(ExitCode::SUCCESS)
 }

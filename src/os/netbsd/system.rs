@@ -6,12 +6,13 @@
 //! `/var/db/mkimage/generated` so that `verify --mtree` can tell a
 //! deliberate change from damage.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::config::{self, Console, NetbsdConfig, Network};
 use super::{boot, devices};
 use crate::accounts::{self, ByteOrder};
 use crate::build::capture::CaptureSink;
+use crate::build::recipe_files;
 use crate::build::users::ImageAccounts;
 use crate::entry::{Entry, EntryKind, EntrySink, Timestamp, add_bytes};
 use crate::recipe::{self, NetworkMode, Recipe};
@@ -215,45 +216,19 @@ pub fn write_system(
             .with_context(|| format!("creating /{}", e.path))?;
     }
 
-    // Users' home directories and ~/.gitconfig.
-    for u in &recipe.users {
-        let uid = acc.uid_of(&u.name).context("recipe user vanished")?;
-        let gid = acc.gid_of(&u.group).context("recipe group vanished")?;
-        let home = u.home_dir();
-        let home = home.trim_start_matches('/');
-        if home.is_empty() {
-            bail!("user {}: home directory cannot be /", u.name);
+    // Users' home directories and ~/.gitconfig, then the recipe's own files.
+    let items = [
+        recipe_files::homes(recipe, acc, inputs.time)?,
+        recipe_files::extra_files(recipe, acc, inputs.time)?,
+    ];
+    for item in items.into_iter().flatten() {
+        if item.entry.kind == EntryKind::Dir {
+            let e = &item.entry;
+            w.dir(&e.path, e.mode, e.uid, e.gid)?;
+        } else {
+            let e = &item.entry;
+            w.file(&e.path, e.mode, e.uid, e.gid, &item.data)?;
         }
-        if let Some((parent, _)) = home.rsplit_once('/') {
-            w.dir(parent, 0o755, 0, 0)?;
-        }
-        w.dir(home, 0o755, uid, gid)?;
-        if let (Some(name), Some(email)) = (&u.git_name, &u.git_email) {
-            w.file(
-                &format!("{home}/.gitconfig"),
-                0o644,
-                uid,
-                gid,
-                config::gitconfig(name, email)?.as_bytes(),
-            )?;
-        }
-    }
-
-    // The recipe's own files, last.
-    for f in &recipe.files {
-        let data = match (&f.content, &f.source) {
-            (Some(c), _) => c.as_bytes().to_vec(),
-            (None, Some(src)) => recipe.read_relative(src)?,
-            (None, None) => bail!("files: {} has neither content nor source", f.path),
-        };
-        let uid = acc
-            .uid_of(&f.owner)
-            .with_context(|| format!("files: {}: no user {} in the image", f.path, f.owner))?;
-        let gid = acc
-            .gid_of(&f.group)
-            .with_context(|| format!("files: {}: no group {} in the image", f.path, f.group))?;
-        let path = crate::pkgsrc::entry_path(&f.path)?;
-        w.file(&path, f.mode_bits()?, uid, gid, &data)?;
     }
 
     // What we wrote, for `verify --mtree`.

@@ -42,7 +42,13 @@ pub fn run(args: MakefsArgs) -> Result<ExitCode> {
     let mut opts = FsOptions::new(size, flavour);
     opts.label = args.label.clone();
     opts.seed = args.seed.as_deref().map_or(0, seed_of);
-    opts.time = Timestamp::from_secs(0);
+    // Deterministic: the superblock's time is SOURCE_DATE_EPOCH or 0.
+    opts.time = Timestamp::from_secs(
+        std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
+    );
     let dev = RawFile::create(&args.output, size)
         .with_context(|| format!("creating {}", args.output.display()))?;
     let mut w = FfsWriter::new(dev, opts)

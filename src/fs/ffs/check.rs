@@ -291,7 +291,7 @@ impl<D: BlockDevice> Checker<D> {
             let mut problems: Vec<String> = Vec::new();
             let used = &mut self.used;
             let total = g.size;
-            let res = data::walk(self.r.device(), &g, &di, &mut |_, r| {
+            let res = data::walk(self.r.device(), &g, &di, true, &mut |_, r| {
                 let (addr, n, lbn) = match r {
                     BlockRef::Data { lbn, addr, frags } => (addr, frags, Some(lbn)),
                     BlockRef::Indirect { addr, .. } => (addr, g.frag64(), None),

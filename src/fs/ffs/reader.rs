@@ -337,7 +337,7 @@ impl<D: BlockDevice> FfsReader<D> {
             }
             Ok(())
         };
-        let walked = data::walk(&mut self.dev, &g, di, &mut |dev, r| {
+        let walked = data::walk(&mut self.dev, &g, di, false, &mut |dev, r| {
             if err.is_some() {
                 return false;
             }

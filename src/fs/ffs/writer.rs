@@ -363,7 +363,7 @@ impl<D: BlockDevice> FfsWriter<D> {
         let inline = di.file_type() == IFLNK && di.blocks == 0;
         if !inline && matches!(di.file_type(), IFREG | IFDIR | IFLNK) {
             let mut freed = Vec::new();
-            data::walk(&mut self.dev, &self.g, &di, &mut |_, r| {
+            data::walk(&mut self.dev, &self.g, &di, true, &mut |_, r| {
                 match r {
                     data::BlockRef::Data { addr, frags, .. } => freed.push((addr, frags)),
                     data::BlockRef::Indirect { addr, .. } => freed.push((addr, 0)),

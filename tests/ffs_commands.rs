@@ -58,6 +58,9 @@ fn makefs_from_a_directory_is_clean_and_reads_back() {
     // cat and ls.
     let cat = mkimage(&["cat", &s(&img), "/etc/rc.d/sshd"]);
     assert_eq!(cat.stdout, fs::read(src.join("etc/rc.d/sshd")).unwrap());
+    // cat follows symbolic links.
+    let via_link = mkimage(&["cat", &s(&img), "/motd-link"]);
+    assert_eq!(via_link.stdout, b"Welcome\n");
     let ls = ok(&mkimage(&["ls", &s(&img), "/"]));
     let line = |name: &str| {
         ls.lines()

@@ -113,10 +113,23 @@ fn entry_err(path: &str, what: impl Into<String>) -> FfsError {
 
 impl<D: BlockDevice> FfsWriter<D> {
     /// Lay out a file system of `opts.size` bytes (at most the device's
-    /// length) on `dev`. Nothing is written before the data of the first
+    /// length; a label of at most 31 bytes) on `dev`. Nothing is written before the data of the first
     /// file; bytes 0..65535 are never written.
     pub fn new(dev: D, opts: FsOptions) -> Result<Self, FfsError> {
-        let size = opts.size.min(dev.len());
+        if opts.size > dev.len() {
+            return Err(FfsError::Geometry(format!(
+                "file system of {} bytes does not fit its {}-byte partition",
+                opts.size,
+                dev.len()
+            )));
+        }
+        if opts.label.as_ref().is_some_and(|l| l.len() >= MAXVOLLEN) {
+            return Err(FfsError::Geometry(format!(
+                "volume label is longer than {} bytes",
+                MAXVOLLEN - 1
+            )));
+        }
+        let size = opts.size;
         let bsize_guess = opts.block_size.unwrap_or(Geometry::default_sizes(size).0);
         let g = Geometry::for_size(
             size,

@@ -26,9 +26,15 @@ fn makefs_images_are_clean_and_read_back_through_our_reader() {
     fs::write(src.join("a/b/c/big"), &big).unwrap();
     files.push(("a/b/c/big".into(), big));
     symlink("b/c/big", src.join("a/link")).unwrap();
-    for (size, opts) in [("64m", "version=2"), ("256m", "version=2,bsize=32768,fsize=4096")] {
+    for (size, opts) in [
+        ("64m", "version=2"),
+        ("256m", "version=2,bsize=32768,fsize=4096"),
+    ] {
         let img = d.path().join("peer.img");
-        run(tool("makefs").args(["-t", "ffs", "-o", opts, "-s", size]).arg(&img).arg(&src));
+        run(tool("makefs")
+            .args(["-t", "ffs", "-o", opts, "-s", size])
+            .arg(&img)
+            .arg(&src));
         let findings = ffs::check(RawFile::open_read_only(&img).unwrap()).unwrap();
         assert!(findings.is_empty(), "{opts}: {findings:#?}");
         let mut r = FfsReader::open(RawFile::open_read_only(&img).unwrap()).unwrap();

@@ -7,8 +7,8 @@ use crate::cli::{Cli, Command};
 
 mod cat;
 mod completions;
-pub mod image;
-pub mod ls;
+mod image;
+mod ls;
 mod makefs;
 mod verify;
 

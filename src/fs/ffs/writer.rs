@@ -100,6 +100,9 @@ pub struct FfsWriter<D: BlockDevice> {
     itable: InodeTable,
     buf: Vec<u8>,
     data_bytes: u64,
+    /// Set when writing data failed half-way: blocks may be allocated
+    /// that nothing references, so the file system cannot be finished.
+    poisoned: Option<String>,
 }
 
 const ROOT: u32 = ROOTINO as u32;
@@ -173,6 +176,7 @@ impl<D: BlockDevice> FfsWriter<D> {
             dirs,
             buf: vec![0; chunk],
             data_bytes: 0,
+            poisoned: None,
             g,
             opts,
         })
@@ -417,6 +421,9 @@ impl<D: BlockDevice> FfsWriter<D> {
             &mut buf,
         );
         self.buf = buf;
+        if res.is_err() {
+            self.poisoned = Some(format!("/{path}"));
+        }
         match res {
             Ok(m) => Ok(m),
             Err(DataError::NoSpace) => Err(self.no_space(path, size)),
@@ -583,6 +590,12 @@ impl<D: BlockDevice> FfsWriter<D> {
     /// Write directories, inodes, cylinder groups, summaries and
     /// superblocks; hand back the device.
     pub fn finish(mut self) -> Result<(D, FsSummary), FfsError> {
+        if let Some(path) = &self.poisoned {
+            return Err(entry_err(
+                path.trim_start_matches('/'),
+                "writing its data failed earlier; the file system is incomplete",
+            ));
+        }
         let mut summary = FsSummary::default();
         let dir_inos: Vec<u32> = self.dirs.keys().copied().collect();
         for ino in dir_inos {

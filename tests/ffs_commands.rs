@@ -144,7 +144,12 @@ fn makefs_without_size_fits_many_small_files_by_lowering_inode_density() {
         fs::write(src.join(format!("f{i}")), b"").unwrap();
     }
     let img = d.path().join("out.img");
-    ok(&mkimage(&["makefs", "-o", img.to_str().unwrap(), src.to_str().unwrap()]));
+    ok(&mkimage(&[
+        "makefs",
+        "-o",
+        img.to_str().unwrap(),
+        src.to_str().unwrap(),
+    ]));
     let size = fs::metadata(&img).unwrap().len();
     // One inode per 1 KiB fragment at most: about 11 MiB, not 4 fragments each.
     assert!(size < 16 << 20, "{size}");

@@ -58,6 +58,9 @@ fn makefs_from_a_directory_is_clean_and_reads_back() {
     // cat and ls.
     let cat = mkimage(&["cat", &s(&img), "/etc/rc.d/sshd"]);
     assert_eq!(cat.stdout, fs::read(src.join("etc/rc.d/sshd")).unwrap());
+    // cat follows symbolic links.
+    let via_link = mkimage(&["cat", &s(&img), "/motd-link"]);
+    assert_eq!(via_link.stdout, b"Welcome\n");
     let ls = ok(&mkimage(&["ls", &s(&img), "/"]));
     let line = |name: &str| {
         ls.lines()
@@ -130,4 +133,26 @@ fn ls_and_cat_of_a_missing_path_fail_with_its_name() {
         String::from_utf8_lossy(&o.stderr).contains("/no/such"),
         "{o:?}"
     );
+}
+
+#[test]
+fn makefs_without_size_fits_many_small_files_by_lowering_inode_density() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    fs::create_dir(&src).unwrap();
+    for i in 0..10_000 {
+        fs::write(src.join(format!("f{i}")), b"").unwrap();
+    }
+    let img = d.path().join("out.img");
+    ok(&mkimage(&[
+        "makefs",
+        "-o",
+        img.to_str().unwrap(),
+        src.to_str().unwrap(),
+    ]));
+    let size = fs::metadata(&img).unwrap().len();
+    // One inode per 1 KiB fragment at most: about 11 MiB, not 4 fragments each.
+    assert!(size < 16 << 20, "{size}");
+    let v = mkimage(&["verify", img.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{v:?}");
 }

@@ -70,7 +70,8 @@ fn read_everything(bytes: Vec<u8>) {
             let Ok(st) = r.stat_ino(e.ino) else { continue };
             match st.mode & IFMT {
                 IFDIR => stack.push(e.ino),
-                IFREG => {
+                // Sizes are garbled too: read only what a test can afford.
+                IFREG if st.size < 64 << 20 => {
                     let _ = r.read_file(e.ino, &mut std::io::sink());
                 }
                 IFLNK => {

@@ -308,3 +308,20 @@ fn replacing_a_directory_with_a_file_removes_the_tree_and_frees_it() {
     assert_eq!((etc.mode, etc.uid, etc.gid), (0o040700, 3, 4));
     assert!(r.stat("etc/a").is_ok());
 }
+
+#[test]
+fn a_short_data_stream_is_an_error_and_the_file_system_cannot_be_finished() {
+    let d = tempfile::tempdir().unwrap();
+    let img = d.path().join("fs.img");
+    let size = 16 << 20;
+    let dev = RawFile::create(&img, size).unwrap();
+    let mut w = FfsWriter::new(dev, FsOptions::new(size, Flavour::NetBsd)).unwrap();
+    let e = Entry::file("short", 0o644, 100_000, T);
+    let err = w.add(&e, &mut &b"only this"[..]).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("data ended after 9 of 100000 bytes"),
+        "{err:#}"
+    );
+    let err = w.finish().expect_err("finish must fail");
+    assert!(err.to_string().contains("/short"), "{err}");
+}

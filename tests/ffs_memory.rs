@@ -30,8 +30,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
+/// The allocation counter is process-wide: run these tests one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn memory_per_entry_stays_under_200_bytes_and_data_is_not_buffered() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let d = tempfile::tempdir().unwrap();
     let img = d.path().join("fs.img");
     let size = 1 << 30;
@@ -59,7 +63,6 @@ fn memory_per_entry_stays_under_200_bytes_and_data_is_not_buffered() {
         .unwrap();
     }
     let per = (LIVE.load(Ordering::Relaxed) - after_big) / n;
-    eprintln!("{per} bytes per entry");
     assert!(per <= 200, "{per} bytes per entry");
     w.finish().unwrap();
 }
@@ -71,4 +74,50 @@ impl TakeBytes for std::io::Repeat {
     fn take_bytes(self, n: u64) -> std::io::Take<std::io::Repeat> {
         std::io::Read::take(self, n)
     }
+}
+
+/// Counts the writes that reach the device.
+struct CountingDev {
+    inner: mkimage::disk::MemDevice,
+    writes: usize,
+    bytes: u64,
+}
+
+impl mkimage::disk::BlockDevice for CountingDev {
+    fn read_at(&mut self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        self.inner.read_at(buf, offset)
+    }
+    fn write_at(&mut self, buf: &[u8], offset: u64) -> std::io::Result<()> {
+        self.writes += 1;
+        self.bytes += buf.len() as u64;
+        self.inner.write_at(buf, offset)
+    }
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn file_data_is_written_once_in_large_writes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let size = 128usize << 20;
+    let dev = CountingDev {
+        inner: mkimage::disk::MemDevice::new(size),
+        writes: 0,
+        bytes: 0,
+    };
+    let mut w = FfsWriter::new(dev, FsOptions::new(size as u64, Flavour::NetBsd)).unwrap();
+    let data = bytes(8, 48 << 20);
+    add_bytes(&mut w, Entry::file("data", 0o644, 0, T), &data).unwrap();
+    let (dev, _) = w.finish().unwrap();
+    // 48 MiB of data plus a little metadata, in about 1 MiB writes.
+    assert!(
+        dev.bytes < (48 << 20) + (2 << 20),
+        "{} bytes written",
+        dev.bytes
+    );
+    assert!(dev.writes < 48 + 80, "{} writes", dev.writes);
 }

@@ -14,7 +14,7 @@ pub fn run(image: &Path, path: &str) -> Result<ExitCode> {
     let dev = open_root_fs(image)?;
     let mut r = FfsReader::open(dev).with_context(|| format!("reading {}", image.display()))?;
     let ino = r
-        .lookup(path)
+        .resolve(path)
         .with_context(|| format!("{path} in {}", image.display()))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     r.read_file(ino, &mut out)

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use crate::cli::{FlavourArg, MakefsArgs};
 use crate::disk::RawFile;
 use crate::entry::Timestamp;
-use crate::fs::ffs::{FfsWriter, Flavour, FsOptions, estimate_size, parse_size};
+use crate::fs::ffs::{FfsWriter, Flavour, FsOptions, estimate_layout, parse_size};
 use crate::progress;
 
 fn seed_of(s: &str) -> u64 {
@@ -32,17 +32,27 @@ pub fn run(args: MakefsArgs) -> Result<ExitCode> {
         );
     }
     let minfree = flavour.default_minfree();
-    let size = match &args.size {
-        Some(s) => parse_size(s).map_err(|e| super::UsageError(format!("--size: {e}")))?,
+    let (size, density) = match &args.size {
+        Some(s) => (
+            parse_size(s).map_err(|e| super::UsageError(format!("--size: {e}")))?,
+            None,
+        ),
         None => {
             let (bytes, entries) = crate::source::dir::measure(&args.source)?;
-            estimate_size(bytes, entries, minfree)
+            estimate_layout(bytes, entries, minfree)
         }
     };
     let mut opts = FsOptions::new(size, flavour);
+    opts.density = density;
     opts.label = args.label.clone();
     opts.seed = args.seed.as_deref().map_or(0, seed_of);
-    opts.time = Timestamp::from_secs(0);
+    // Deterministic: the superblock's time is SOURCE_DATE_EPOCH or 0.
+    opts.time = Timestamp::from_secs(
+        std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
+    );
     let dev = RawFile::create(&args.output, size)
         .with_context(|| format!("creating {}", args.output.display()))?;
     let mut w = FfsWriter::new(dev, opts)

@@ -1,6 +1,7 @@
 //! A host directory as an [`Entry`] stream (for `makefs`): walked in
-//! sorted order, every object with its mode, owner, times and (on BSD
-//! hosts) file flags; hard links detected by (device, inode).
+//! sorted order, every object with its mode, owner and times (file flags
+//! are not read: 0; birth time is the modification time); hard links
+//! detected by (device, inode).
 
 use std::collections::BTreeMap;
 use std::fs;

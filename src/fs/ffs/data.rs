@@ -278,16 +278,24 @@ pub enum BlockRef {
 
 /// Visit every allocated block of `di` in logical order. `visit` returns
 /// whether an indirect block may be read and descended into (the checker
-/// refuses out-of-range or duplicate ones). Errors reading an indirect
-/// block are returned.
+/// refuses out-of-range or duplicate ones). With `beyond_eof` false,
+/// pointers for blocks past the end of the file are skipped, which bounds
+/// the walk by the file's size. Errors reading an indirect block are
+/// returned.
 pub fn walk<D: BlockDevice + ?Sized>(
     dev: &mut D,
     g: &Geometry,
     di: &Dinode,
+    beyond_eof: bool,
     visit: &mut dyn FnMut(&mut D, BlockRef) -> bool,
 ) -> std::io::Result<()> {
+    let limit = if beyond_eof {
+        u64::MAX
+    } else {
+        di.size.div_ceil(g.bsize64())
+    };
     for (i, &a) in di.db.iter().enumerate() {
-        if a != 0 {
+        if a != 0 && (i as u64) < limit {
             let lbn = i as u64;
             visit(
                 dev,
@@ -304,8 +312,8 @@ pub fn walk<D: BlockDevice + ?Sized>(
     let mut span = nindir;
     for level in 0..3u8 {
         let a = di.ib[level as usize];
-        if a != 0 {
-            walk_ind(dev, g, a, level, base, di.size, visit)?;
+        if a != 0 && base < limit {
+            walk_ind(dev, g, a, level, base, (di.size, limit), visit)?;
         }
         base = base.saturating_add(span);
         span = span.saturating_mul(nindir);
@@ -319,7 +327,7 @@ fn walk_ind<D: BlockDevice + ?Sized>(
     addr: u64,
     level: u8,
     base: u64,
-    size: u64,
+    (size, limit): (u64, u64),
     visit: &mut dyn FnMut(&mut D, BlockRef) -> bool,
 ) -> std::io::Result<()> {
     if !visit(dev, BlockRef::Indirect { level, addr }) {
@@ -338,6 +346,9 @@ fn walk_ind<D: BlockDevice + ?Sized>(
             continue;
         }
         let lbn = base.saturating_add(i.saturating_mul(per));
+        if lbn >= limit {
+            break;
+        }
         if level == 0 {
             visit(
                 dev,
@@ -348,7 +359,7 @@ fn walk_ind<D: BlockDevice + ?Sized>(
                 },
             );
         } else {
-            walk_ind(dev, g, p, level - 1, lbn, size, visit)?;
+            walk_ind(dev, g, p, level - 1, lbn, (size, limit), visit)?;
         }
     }
     Ok(())

@@ -256,6 +256,56 @@ impl<D: BlockDevice> FfsReader<D> {
         Ok(cur)
     }
 
+    /// Inode of `path` with symbolic links followed (at most 32), like
+    /// `open(2)` would; relative targets resolve against the link's
+    /// directory, absolute ones against this file system's root.
+    pub fn resolve(&mut self, path: &str) -> Result<u32, FfsError> {
+        let mut comps: Vec<String> = Vec::new();
+        let mut todo: Vec<String> = path
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .rev()
+            .map(str::to_string)
+            .collect();
+        let mut hops = 0;
+        while let Some(c) = todo.pop() {
+            match c.as_str() {
+                "." => continue,
+                ".." => {
+                    comps.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            comps.push(c);
+            let joined = comps.join("/");
+            let ino = self.lookup(&joined)?;
+            let di = self.inode(ino)?;
+            if di.file_type() != IFLNK {
+                continue;
+            }
+            hops += 1;
+            if hops > 32 {
+                return Err(FfsError::Corrupt(format!(
+                    "{path}: too many levels of symbolic links"
+                )));
+            }
+            let target = String::from_utf8_lossy(&self.readlink(ino)?).into_owned();
+            comps.pop();
+            if target.starts_with('/') {
+                comps.clear();
+            }
+            todo.extend(
+                target
+                    .split('/')
+                    .filter(|c| !c.is_empty())
+                    .rev()
+                    .map(str::to_string),
+            );
+        }
+        self.lookup(&comps.join("/"))
+    }
+
     pub fn stat(&mut self, path: &str) -> Result<Stat, FfsError> {
         let ino = self.lookup(path)?;
         self.stat_ino(ino)
@@ -337,7 +387,7 @@ impl<D: BlockDevice> FfsReader<D> {
             }
             Ok(())
         };
-        let walked = data::walk(&mut self.dev, &g, di, &mut |dev, r| {
+        let walked = data::walk(&mut self.dev, &g, di, false, &mut |dev, r| {
             if err.is_some() {
                 return false;
             }

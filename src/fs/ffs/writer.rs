@@ -100,6 +100,9 @@ pub struct FfsWriter<D: BlockDevice> {
     itable: InodeTable,
     buf: Vec<u8>,
     data_bytes: u64,
+    /// Set when writing data failed half-way: blocks may be allocated
+    /// that nothing references, so the file system cannot be finished.
+    poisoned: Option<String>,
 }
 
 const ROOT: u32 = ROOTINO as u32;
@@ -113,10 +116,23 @@ fn entry_err(path: &str, what: impl Into<String>) -> FfsError {
 
 impl<D: BlockDevice> FfsWriter<D> {
     /// Lay out a file system of `opts.size` bytes (at most the device's
-    /// length) on `dev`. Nothing is written before the data of the first
+    /// length; a label of at most 31 bytes) on `dev`. Nothing is written before the data of the first
     /// file; bytes 0..65535 are never written.
     pub fn new(dev: D, opts: FsOptions) -> Result<Self, FfsError> {
-        let size = opts.size.min(dev.len());
+        if opts.size > dev.len() {
+            return Err(FfsError::Geometry(format!(
+                "file system of {} bytes does not fit its {}-byte partition",
+                opts.size,
+                dev.len()
+            )));
+        }
+        if opts.label.as_ref().is_some_and(|l| l.len() >= MAXVOLLEN) {
+            return Err(FfsError::Geometry(format!(
+                "volume label is longer than {} bytes",
+                MAXVOLLEN - 1
+            )));
+        }
+        let size = opts.size;
         let bsize_guess = opts.block_size.unwrap_or(Geometry::default_sizes(size).0);
         let g = Geometry::for_size(
             size,
@@ -160,6 +176,7 @@ impl<D: BlockDevice> FfsWriter<D> {
             dirs,
             buf: vec![0; chunk],
             data_bytes: 0,
+            poisoned: None,
             g,
             opts,
         })
@@ -363,7 +380,7 @@ impl<D: BlockDevice> FfsWriter<D> {
         let inline = di.file_type() == IFLNK && di.blocks == 0;
         if !inline && matches!(di.file_type(), IFREG | IFDIR | IFLNK) {
             let mut freed = Vec::new();
-            data::walk(&mut self.dev, &self.g, &di, &mut |_, r| {
+            data::walk(&mut self.dev, &self.g, &di, true, &mut |_, r| {
                 match r {
                     data::BlockRef::Data { addr, frags, .. } => freed.push((addr, frags)),
                     data::BlockRef::Indirect { addr, .. } => freed.push((addr, 0)),
@@ -404,6 +421,9 @@ impl<D: BlockDevice> FfsWriter<D> {
             &mut buf,
         );
         self.buf = buf;
+        if res.is_err() {
+            self.poisoned = Some(format!("/{path}"));
+        }
         match res {
             Ok(m) => Ok(m),
             Err(DataError::NoSpace) => Err(self.no_space(path, size)),
@@ -570,6 +590,12 @@ impl<D: BlockDevice> FfsWriter<D> {
     /// Write directories, inodes, cylinder groups, summaries and
     /// superblocks; hand back the device.
     pub fn finish(mut self) -> Result<(D, FsSummary), FfsError> {
+        if let Some(path) = &self.poisoned {
+            return Err(entry_err(
+                path.trim_start_matches('/'),
+                "writing its data failed earlier; the file system is incomplete",
+            ));
+        }
         let mut summary = FsSummary::default();
         let dir_inos: Vec<u32> = self.dirs.keys().copied().collect();
         for ino in dir_inos {

@@ -288,21 +288,10 @@ fn write_root(
     let mut ffs = FfsWriter::new(window, opts).context("creating the root file system")?;
     let boot_files = {
         let mut cap = CaptureSink::new(&mut ffs, CAPTURE, &[]);
-        let task = progress::Task::new("extracting sets", Some(sets.len() as u64), false);
-        let stats = crate::source::sets::read_sets(fetcher.set_inputs(sets), &mut cap)
-            .context("extracting the sets into the image")?;
-        task.finish(format!(
-            "{} entries, {}",
-            stats.iter().map(|s| s.entries).sum::<u64>(),
-            progress::human_bytes(stats.iter().map(|s| s.bytes).sum())
-        ));
+        pipeline::extract_sets(&mut cap, fetcher, sets)?;
         let boot_files = BootFiles::from_capture(&cap)?;
         let time = Timestamp::from_secs(seed.time(cap.newest_mtime()));
-        let mut users = ImageAccounts::parse(
-            &cap.text("etc/master.passwd", "sets (base.txz)")?,
-            &cap.text("etc/group", "sets (base.txz)")?,
-        )?;
-        users.add_recipe_users(&recipe.users)?;
+        let users = ImageAccounts::from_sets(&cap, &recipe.users)?;
         if let Some(p) = pkgs {
             install_packages(&mut cap, p, &abi(req), time)?;
         }

@@ -236,21 +236,10 @@ fn write_root(
     let mut ffs = FfsWriter::new(window, opts.clone()).context("creating the root file system")?;
     let boot_files = {
         let mut cap = CaptureSink::new(&mut ffs, CAPTURE, &["etc/mtree/"]);
-        let task = progress::Task::new("extracting sets", Some(sets.len() as u64), false);
-        let stats = crate::source::sets::read_sets(fetcher.set_inputs(sets), &mut cap)
-            .context("extracting the sets into the image")?;
-        task.finish(format!(
-            "{} entries, {}",
-            stats.iter().map(|s| s.entries).sum::<u64>(),
-            progress::human_bytes(stats.iter().map(|s| s.bytes).sum())
-        ));
+        pipeline::extract_sets(&mut cap, fetcher, sets)?;
         let boot_files = BootFiles::from_capture(&cap)?;
         let time = Timestamp::from_secs(seed.time(cap.newest_mtime()));
-        let mut users = ImageAccounts::parse(
-            &cap.text("etc/master.passwd", "sets (etc set)")?,
-            &cap.text("etc/group", "sets (etc set)")?,
-        )?;
-        users.add_recipe_users(&recipe.users)?;
+        let mut users = ImageAccounts::from_sets(&cap, &recipe.users)?;
         let mut extra_shells = Vec::new();
         if let Some(p) = pkgs {
             let target = Target::new(

@@ -213,6 +213,24 @@ pub fn explain_full_root(e: anyhow::Error, req: &BuildRequest, root_len: u64) ->
     ))
 }
 
+/// Stream the verified sets into `sink` in order (decompressing ahead in
+/// parallel), with progress.
+pub fn extract_sets(
+    sink: &mut dyn crate::entry::EntrySink,
+    fetcher: &Fetcher,
+    sets: &[VerifiedFile],
+) -> Result<()> {
+    let task = progress::Task::new("extracting sets", Some(sets.len() as u64), false);
+    let stats = crate::source::sets::read_sets(fetcher.set_inputs(sets), sink)
+        .context("extracting the sets into the image")?;
+    task.finish(format!(
+        "{} entries, {}",
+        stats.iter().map(|s| s.entries).sum::<u64>(),
+        progress::human_bytes(stats.iter().map(|s| s.bytes).sum())
+    ));
+    Ok(())
+}
+
 /// One line about the finished root file system.
 pub fn report_fs(summary: &FsSummary) {
     progress::info(format!(

@@ -30,6 +30,20 @@ impl ImageAccounts {
         })
     }
 
+    /// The accounts the sets shipped (captured `etc/master.passwd` and
+    /// `etc/group`) with the recipe's users added.
+    pub fn from_sets(
+        cap: &crate::build::capture::CaptureSink<'_>,
+        users: &[recipe::User],
+    ) -> Result<Self> {
+        let mut acc = ImageAccounts::parse(
+            &cap.text("etc/master.passwd", "sets")?,
+            &cap.text("etc/group", "sets")?,
+        )?;
+        acc.add_recipe_users(users)?;
+        Ok(acc)
+    }
+
     /// Add the recipe's users: primary group must exist, supplementary
     /// groups get the user as a member.
     pub fn add_recipe_users(&mut self, users: &[recipe::User]) -> Result<()> {

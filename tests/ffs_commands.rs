@@ -112,14 +112,81 @@ fn makefs_honours_size_flavour_label_and_seed() {
 }
 
 #[test]
-fn makefs_refuses_an_archive_source_for_now() {
+fn makefs_from_a_tar_xz_reproduces_the_tree_and_a_broken_archive_leaves_no_image() {
     let d = tempfile::tempdir().unwrap();
-    let tar = d.path().join("base.tar.xz");
-    fs::write(&tar, b"").unwrap();
+    let src = d.path().join("src");
+    source_tree(&src);
+    let tar = d.path().join("tree.tar.xz");
+    let st = Command::new("tar")
+        .arg("-cJf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&src)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
     let img = d.path().join("o.img");
-    let o = mkimage(&["makefs", "-o", img.to_str().unwrap(), tar.to_str().unwrap()]);
+    ok(&mkimage(&[
+        "makefs",
+        "-o",
+        img.to_str().unwrap(),
+        tar.to_str().unwrap(),
+    ]));
+    ok(&mkimage(&["verify", img.to_str().unwrap()]));
+    let out = d.path().join("out");
+    run(tool("tsk_recover")
+        .args(["-a", "-f", "ufs2"])
+        .arg(&img)
+        .arg(&out));
+    let diff = Command::new("diff")
+        .arg("-r")
+        .arg("--no-dereference")
+        .arg(src.join("etc"))
+        .arg(out.join("etc"))
+        .output()
+        .unwrap();
+    assert!(
+        diff.status.success(),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+    assert_eq!(
+        fs::read(out.join("kernel")).unwrap(),
+        fs::read(src.join("kernel")).unwrap()
+    );
+
+    // A truncated archive: an error naming it, and no image in place.
+    let bytes = fs::read(&tar).unwrap();
+    let cut = d.path().join("cut.tar.xz");
+    fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let img2 = d.path().join("cut.img");
+    let o = mkimage(&[
+        "makefs",
+        "--size",
+        "64M",
+        "-o",
+        img2.to_str().unwrap(),
+        cut.to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("archive sources are not supported yet"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cut.tar.xz"),
+        "{o:?}"
+    );
+    assert!(!img2.exists());
+    assert_eq!(
+        fs::read_dir(d.path())
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("tmp"))
+            .count(),
+        0
+    );
 }
 
 #[test]

@@ -350,7 +350,9 @@ impl Fetcher {
             anyhow::bail!("{m}; nothing was cached");
         }
         anyhow::bail!(
-            "could not fetch {name} from any mirror:\n  {}",
+            "could not fetch {name} from any mirror:\n  {}\n\
+             check the network and the --mirror URLs (several may be given); \
+             `mkimage fetch` while online fills the cache for --offline builds",
             failures.join("\n  ")
         )
     }
@@ -475,7 +477,9 @@ impl Fetcher {
             );
         }
         anyhow::bail!(
-            "could not fetch {name} from any mirror:\n  {}",
+            "could not fetch {name} from any mirror:\n  {}\n\
+             check the network and the --mirror URLs (several may be given); \
+             `mkimage fetch` while online fills the cache for --offline builds",
             failures.join("\n  ")
         )
     }

@@ -629,6 +629,58 @@ fn realistic_mirror_holds_about_a_gigabyte_in_about_60000_files() {
     assert!((20..=1000).contains(&big), "{big} files of 1 MB or more");
 }
 
+/// Files and bytes of file data in a realistic plan at `scale`.
+fn realistic_plan_totals(scale: f64) -> (usize, u64) {
+    let mut opts = NetbsdMirrorOptions::new(MirrorSize::Realistic, 1);
+    opts.scale = scale;
+    let plan = mkimage::testkit::mirror::plan_netbsd(&opts).unwrap();
+    let files: Vec<&SetMember> = plan
+        .iter()
+        .flat_map(|(_, m)| m)
+        .filter(|m| matches!(m.kind, EntryKind::File))
+        .collect();
+    (files.len(), files.iter().map(|m| m.size).sum())
+}
+
+#[test]
+fn scaled_realistic_mirror_grows_and_shrinks_with_the_scale() {
+    let (files1, bytes1) = realistic_plan_totals(1.0);
+    let (files_half, bytes_half) = realistic_plan_totals(0.5);
+    let (files2, bytes2) = realistic_plan_totals(2.0);
+    eprintln!(
+        "scale 0.5: {files_half} files, {bytes_half} bytes; 1: {files1}, {bytes1}; 2: {files2}, {bytes2}"
+    );
+    // the bulk files dominate the count, so it follows the scale closely
+    assert!(
+        files_half * 100 > files1 * 45 && files_half * 100 < files1 * 55,
+        "{files_half} files at 0.5 against {files1}"
+    );
+    assert!(
+        files2 * 100 > files1 * 195 && files2 * 100 < files1 * 205,
+        "{files2} files at 2 against {files1}"
+    );
+    // the data follows it too, less closely (the fixed core stays)
+    assert!(
+        bytes_half < bytes1 * 7 / 10,
+        "{bytes_half} against {bytes1}"
+    );
+    assert!(bytes2 > bytes1 * 17 / 10, "{bytes2} against {bytes1}");
+    // 1.0 is the default
+    assert_eq!(
+        NetbsdMirrorOptions::new(MirrorSize::Realistic, 1).scale,
+        1.0
+    );
+}
+
+#[test]
+fn a_scale_of_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = NetbsdMirrorOptions::new(MirrorSize::Realistic, 1);
+    opts.scale = 0.0;
+    let err = mkimage::testkit::mirror::generate_netbsd(dir.path(), &opts).unwrap_err();
+    assert!(format!("{err:#}").contains("scale"), "{err:#}");
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

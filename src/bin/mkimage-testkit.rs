@@ -1,9 +1,11 @@
 //! `mkimage-testkit`: test and benchmark support from the command line.
 //! `mkimage-testkit mirror netbsd --size tiny|realistic --seed N DIR`
 //! writes a synthetic NetBSD mirror under DIR, `mkimage-testkit mirror
-//! freebsd ... DIR` a FreeBSD one; further generators hook in
-//! as more `mirror` kinds or top-level subcommands.
+//! freebsd ... DIR` a FreeBSD one; `mkimage-testkit serve DIR` serves a
+//! tree over HTTP on 127.0.0.1 (for benchmarks and manual runs). Further
+//! generators hook in as more `mirror` kinds or top-level subcommands.
 
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use mkimage::progress::{self, Verbosity};
 use mkimage::testkit::mirror::{self, FreebsdMirrorOptions, MirrorSize, NetbsdMirrorOptions};
+use mkimage::testkit::server::TestServer;
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +37,13 @@ enum Command {
     Mirror {
         #[command(subcommand)]
         kind: MirrorKind,
+    },
+    /// Serve DIR over HTTP on 127.0.0.1 (an ephemeral port). The base URL
+    /// (`http://127.0.0.1:PORT/`) is the first line on stdout; the server
+    /// runs until it is killed or its stdin is closed.
+    Serve {
+        /// Directory to serve.
+        dir: PathBuf,
     },
 }
 
@@ -143,6 +153,11 @@ struct NetbsdArgs {
     /// xz preset 0-9 (default: 6 for tiny, 1 for realistic).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=9))]
     xz_preset: Option<u32>,
+    /// With `--size realistic`: about F times the data (more or fewer bulk
+    /// files, larger or smaller core files); 1 is the realistic mirror
+    /// itself, byte for byte.
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    scale: f64,
     /// A GRUB script for the /usr/mdec/bootx64.efi stand-in instead of the
     /// default one (echo MKIMAGE-STANDIN-BOOT, cat (hd0,gpt2)/etc/rc.conf,
     /// echo MKIMAGE-STANDIN-END, halt).
@@ -163,6 +178,10 @@ fn netbsd(args: NetbsdArgs) -> Result<()> {
     if let Some(p) = args.xz_preset {
         opts.xz_preset = p;
     }
+    if args.scale != 1.0 && !matches!(args.size, Size::Realistic) {
+        anyhow::bail!("--scale applies only to --size realistic");
+    }
+    opts.scale = args.scale;
     if let Some(f) = args.grub_cfg {
         opts.grub_cfg = std::fs::read_to_string(&f)
             .with_context(|| format!("reading the GRUB script {}", f.display()))?;
@@ -202,6 +221,55 @@ fn netbsd(args: NetbsdArgs) -> Result<()> {
     Ok(())
 }
 
+/// Serve `dir` until stdin reaches its end (or the process is killed).
+fn serve(dir: PathBuf) -> Result<()> {
+    if !dir.is_dir() {
+        anyhow::bail!("{} is not a directory to serve", dir.display());
+    }
+    let server = TestServer::start(&dir)
+        .with_context(|| format!("starting an HTTP server for {}", dir.display()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", server.url()).context("writing the URL to stdout")?;
+    out.flush().context("writing the URL to stdout")?;
+    drop(out);
+    progress::info(format!("serving {} at {}", dir.display(), server.url()));
+    // Block until stdin is closed; a detached stdin (/dev/null) ends at
+    // once, so then wait to be killed instead.
+    let mut sink = [0u8; 4096];
+    let mut stdin = std::io::stdin().lock();
+    let mut read_any = false;
+    loop {
+        match stdin.read(&mut sink) {
+            Ok(0) => break,
+            Ok(_) => read_any = true,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    if !read_any && stdin_is_null() {
+        loop {
+            std::thread::park();
+        }
+    }
+    Ok(())
+}
+
+/// Whether stdin is `/dev/null` (then its end says nothing about when to stop).
+fn stdin_is_null() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let null = std::fs::metadata("/dev/null");
+    let stdin = std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::fs::File::from)
+        .and_then(|f| f.metadata());
+    match (null, stdin) {
+        (Ok(n), Ok(s)) => n.dev() == s.dev() && n.ino() == s.ino() && n.rdev() == s.rdev(),
+        _ => false,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     progress::init(if cli.quiet {
@@ -216,6 +284,7 @@ fn main() -> ExitCode {
         Command::Mirror {
             kind: MirrorKind::Freebsd(args),
         } => freebsd(args),
+        Command::Serve { dir } => serve(dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -58,6 +58,9 @@ pub const NETBSD_SETS: [&str; 8] = [
 /// NetBSD 10.1 was released). Fixed so that output never depends on the clock.
 pub const MTIME: u64 = 1_734_307_200;
 
+/// The largest [`NetbsdMirrorOptions::scale`] (64 GB of data).
+pub const MAX_SCALE: f64 = 64.0;
+
 /// How big a mirror to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MirrorSize {
@@ -80,6 +83,11 @@ pub struct NetbsdMirrorOptions {
     pub grub_cfg: String,
     /// xz preset (0–9) for the sets.
     pub xz_preset: u32,
+    /// Realistic mirrors only: multiplies the number of bulk files and the
+    /// size of the core files, so that the data is about `scale` × that
+    /// of a realistic mirror. 1.0 (the default) gives exactly the
+    /// realistic mirror.
+    pub scale: f64,
 }
 
 impl NetbsdMirrorOptions {
@@ -97,6 +105,7 @@ impl NetbsdMirrorOptions {
                 MirrorSize::Tiny => 6,
                 MirrorSize::Realistic => 1,
             },
+            scale: 1.0,
         }
     }
 }
@@ -191,6 +200,12 @@ pub fn generate_netbsd(root: &Path, opts: &NetbsdMirrorOptions) -> Result<Netbsd
     }
     if opts.xz_preset > 9 {
         bail!("synthetic mirror: xz preset {} is not 0..9", opts.xz_preset);
+    }
+    if !(opts.scale.is_finite() && opts.scale > 0.0 && opts.scale <= MAX_SCALE) {
+        bail!(
+            "synthetic mirror: scale {} is not in (0, {MAX_SCALE}]",
+            opts.scale
+        );
     }
     let sets_dir = root
         .join("pub/NetBSD")

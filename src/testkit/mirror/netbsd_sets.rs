@@ -39,9 +39,23 @@ impl Ctx<'_> {
         self.opts.size == MirrorSize::Tiny
     }
 
-    /// A size for a core file: small in tiny mirrors, realistic otherwise.
+    /// A size for a core file: small in tiny mirrors, realistic (times
+    /// the scale) otherwise.
     fn sz(&self, tiny: u64, realistic: u64) -> u64 {
-        if self.tiny() { tiny } else { realistic }
+        if self.tiny() {
+            tiny
+        } else {
+            self.scaled(realistic)
+        }
+    }
+
+    /// `n` × [`NetbsdMirrorOptions::scale`], rounded; exactly `n` at 1.0.
+    fn scaled(&self, n: u64) -> u64 {
+        if self.opts.scale == 1.0 {
+            n
+        } else {
+            (n as f64 * self.opts.scale).round() as u64
+        }
     }
 
     fn program(&self, t: &mut SetTree, path: &str, mode: u16, tiny: u64, real: u64) -> Result<()> {
@@ -77,7 +91,8 @@ impl Ctx<'_> {
         ext: &str,
     ) -> Result<()> {
         let mut rng = ChaCha8Rng::from_seed(file_seed(self.opts.seed, self.set, prefix));
-        for i in 0..count {
+        let count = self.scaled(count as u64);
+        for i in 0..count as usize {
             let word = String::from_utf8_lossy(self.vocab.word(rng.next_u32())).into_owned();
             let dir = if subdirs > 0 {
                 format!("{prefix}/{}{}", self.vocab_dir(i % subdirs), i % subdirs)

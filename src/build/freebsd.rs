@@ -228,16 +228,22 @@ pub fn build(req: &BuildRequest) -> Result<BuildReport> {
     let placement = pipeline::place(req, &boot::disk_layout(&params))?;
     let (out, mut dev) = pipeline::create_output(req)?;
     let root = pipeline::partition(&placement, gpt::types::FREEBSD_UFS)?;
-    let (fs, files) = write_root(
-        &mut *dev,
-        root.first_byte,
-        root.len_bytes,
-        req,
-        &seed,
-        &fetcher,
-        &sets,
-        &pkgs,
-    )
+    let hostname = req.recipe.network.hostname.clone();
+    let (fs, files) = std::thread::scope(|scope| {
+        let mut keys =
+            pipeline::HostKeys::start(scope, hostname, seed.secret_seed("ssh-host-keys"));
+        write_root(
+            &mut *dev,
+            root.first_byte,
+            root.len_bytes,
+            req,
+            &seed,
+            &fetcher,
+            &sets,
+            &pkgs,
+            &mut keys,
+        )
+    })
     .map_err(|e| pipeline::explain_full_root(e, req, root.len_bytes))?;
     write_boot(&mut *dev, &placement, &files)?;
     pipeline::write_esp(
@@ -278,6 +284,7 @@ fn write_root(
     fetcher: &Fetcher,
     sets: &[VerifiedFile],
     pkgs: &Option<PackageSet>,
+    keys: &mut pipeline::HostKeys<'_>,
 ) -> Result<(FsSummary, BootFiles)> {
     let recipe = &req.recipe;
     let window = Window::new(dev, first_byte, len)?;
@@ -295,7 +302,7 @@ fn write_root(
         if let Some(p) = pkgs {
             install_packages(&mut cap, p, &abi(req), time)?;
         }
-        write_system(&mut cap, req, &users, seed, time)?;
+        write_system(&mut cap, req, &users, seed, keys.take()?, time)?;
         boot_files
     };
     let (_, summary) = ffs.finish().context("finishing the root file system")?;
@@ -370,6 +377,7 @@ fn write_system(
     req: &BuildRequest,
     users: &ImageAccounts,
     seed: &BuildSeed,
+    host_keys: Vec<crate::sshkeys::KeyFile>,
     time: Timestamp,
 ) -> Result<()> {
     let recipe = &req.recipe;
@@ -416,10 +424,7 @@ fn write_system(
             text.as_bytes(),
         )?;
     }
-    for key in crate::sshkeys::all_host_key_files(
-        &cfg.hostname,
-        seed.secret_seed("ssh-host-keys").as_deref(),
-    )? {
+    for key in host_keys {
         add_bytes(
             cap,
             Entry::file(key.path.clone(), key.mode, 0, time),

@@ -194,8 +194,15 @@ pub fn build(req: &BuildRequest) -> Result<BuildReport> {
     let placement = pipeline::place(req, &disk_layout(req, &seed))?;
     let (out, mut dev) = pipeline::create_output(req)?;
     let root_len = root_partition(&placement)?.len_bytes;
-    let (fs, boot_files) = write_root(&mut *dev, &placement, req, &seed, &fetcher, &sets, &pkgs)
-        .map_err(|e| pipeline::explain_full_root(e, req, root_len))?;
+    let hostname = req.recipe.network.hostname.clone();
+    let (fs, boot_files) = std::thread::scope(|scope| {
+        let mut keys =
+            pipeline::HostKeys::start(scope, hostname, seed.secret_seed("ssh-host-keys"));
+        write_root(
+            &mut *dev, &placement, req, &seed, &fetcher, &sets, &pkgs, &mut keys,
+        )
+    })
+    .map_err(|e| pipeline::explain_full_root(e, req, root_len))?;
     write_boot_code(&mut *dev, &placement, req, &boot_files)?;
     pipeline::write_esp(
         &mut *dev,
@@ -216,6 +223,7 @@ pub fn build(req: &BuildRequest) -> Result<BuildReport> {
 }
 
 /// The root file system: sets, packages, generated system.
+#[allow(clippy::too_many_arguments)]
 fn write_root(
     dev: &mut dyn BlockDevice,
     placement: &Placement,
@@ -224,6 +232,7 @@ fn write_root(
     fetcher: &Fetcher,
     sets: &[VerifiedFile],
     pkgs: &Option<PackageSet>,
+    keys: &mut pipeline::HostKeys<'_>,
 ) -> Result<(FsSummary, BootFiles)> {
     let recipe = &req.recipe;
     let root = root_partition(placement)?;
@@ -275,7 +284,7 @@ fn write_root(
             &system::SystemInputs {
                 recipe,
                 time,
-                host_key_seed: seed.secret_seed("ssh-host-keys"),
+                host_keys: keys.take()?,
                 entropy,
                 extra_shells,
             },

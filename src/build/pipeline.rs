@@ -241,3 +241,34 @@ pub fn report_fs(summary: &FsSummary) {
         progress::human_bytes(summary.size)
     ));
 }
+
+/// SSH host keys generated on a worker thread while the sets stream into
+/// the image (a 3072-bit RSA key alone takes about a second).
+pub struct HostKeys<'scope> {
+    handle: Option<std::thread::ScopedJoinHandle<'scope, Result<Vec<crate::sshkeys::KeyFile>>>>,
+}
+
+impl<'scope> HostKeys<'scope> {
+    /// Start generating in `scope`: random keys, or derived from `seed`.
+    pub fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        hostname: String,
+        seed: Option<String>,
+    ) -> Self {
+        let handle =
+            scope.spawn(move || crate::sshkeys::all_host_key_files(&hostname, seed.as_deref()));
+        HostKeys {
+            handle: Some(handle),
+        }
+    }
+
+    /// Wait for the keys.
+    pub fn take(&mut self) -> Result<Vec<crate::sshkeys::KeyFile>> {
+        match self.handle.take() {
+            Some(h) => h
+                .join()
+                .map_err(|_| anyhow::anyhow!("generating the SSH host keys failed unexpectedly"))?,
+            None => bail!("the SSH host keys were already taken"),
+        }
+    }
+}

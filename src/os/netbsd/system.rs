@@ -65,8 +65,8 @@ pub fn netbsd_config(recipe: &Recipe) -> Result<NetbsdConfig> {
 pub struct SystemInputs<'a> {
     pub recipe: &'a Recipe,
     pub time: Timestamp,
-    /// Seed for host keys; `None` for random keys.
-    pub host_key_seed: Option<String>,
+    /// The SSH host key files (private and public).
+    pub host_keys: Vec<crate::sshkeys::KeyFile>,
     /// 512 bytes for the entropy file.
     pub entropy: [u8; 512],
     /// Shells packages registered (absolute paths).
@@ -202,7 +202,7 @@ pub fn write_system(
         config::ENTROPY_FILE_MODE,
         &config::entropy_file(&inputs.entropy, 512 * 8),
     )?;
-    for key in crate::sshkeys::all_host_key_files(&cfg.hostname, inputs.host_key_seed.as_deref())? {
+    for key in &inputs.host_keys {
         w.root_file(&key.path, key.mode, &key.contents)?;
     }
 

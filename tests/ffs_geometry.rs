@@ -134,14 +134,15 @@ fn geometry_matches_debian_makefs_when_the_block_size_limits_the_group() {
 
 #[test]
 fn size_strings_parse_with_binary_units() {
-    assert_eq!(ffs::parse_size("64M"), Ok(64 << 20));
-    assert_eq!(ffs::parse_size("1G"), Ok(1 << 30));
-    assert_eq!(ffs::parse_size("16g"), Ok(16 << 30));
-    assert_eq!(ffs::parse_size("512K"), Ok(512 << 10));
-    assert_eq!(ffs::parse_size("4096"), Ok(4096));
-    assert_eq!(ffs::parse_size("2GiB"), Ok(2 << 30));
-    assert!(ffs::parse_size("12Q").is_err());
-    assert!(ffs::parse_size("G").is_err());
+    let parse = |s: &str| mkimage::size::Size::parse(s).map(|v| v.bytes());
+    assert_eq!(parse("64M"), Ok(64 << 20));
+    assert_eq!(parse("1G"), Ok(1 << 30));
+    assert_eq!(parse("16g"), Ok(16 << 30));
+    assert_eq!(parse("512K"), Ok(512 << 10));
+    assert_eq!(parse("4096"), Ok(4096));
+    assert_eq!(parse("2GiB"), Ok(2 << 30));
+    assert!(parse("12Q").is_err());
+    assert!(parse("G").is_err());
 }
 
 #[test]

@@ -216,7 +216,7 @@ fn out_of_space_says_how_much_was_needed_and_which_size_fits() {
         "{msg}"
     );
     let suggest = msg.rsplit("--size ").next().unwrap();
-    let fits = ffs::parse_size(suggest.trim()).unwrap();
+    let fits = mkimage::size::Size::parse(suggest.trim()).unwrap().bytes();
     assert!(fits > 12 << 20, "{msg}");
     // The suggested size really fits.
     let dev = RawFile::create(&img, fits).unwrap();

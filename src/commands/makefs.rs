@@ -12,8 +12,9 @@ use crate::cli::{FlavourArg, MakefsArgs};
 use crate::disk::RawFile;
 use crate::disk::output::AtomicOutput;
 use crate::entry::{Entry, EntrySink, Timestamp};
-use crate::fs::ffs::{FfsWriter, Flavour, FsOptions, estimate_layout, parse_size};
+use crate::fs::ffs::{FfsWriter, Flavour, FsOptions, estimate_layout};
 use crate::progress;
+use crate::size::Size;
 
 fn seed_of(s: &str) -> u64 {
     match s.parse::<u64>() {
@@ -36,7 +37,9 @@ pub fn run(args: MakefsArgs) -> Result<ExitCode> {
     let minfree = flavour.default_minfree();
     let (size, density) = match &args.size {
         Some(s) => (
-            parse_size(s).map_err(|e| super::UsageError(format!("--size: {e}")))?,
+            Size::parse(s)
+                .map_err(|e| super::UsageError(format!("--size: {e}")))?
+                .bytes(),
             None,
         ),
         None => {

@@ -23,7 +23,7 @@ pub use check::{Finding, check};
 pub use flavour::Flavour;
 pub use geometry::Geometry;
 pub use reader::{FfsReader, Stat};
-pub use size::{estimate_layout, estimate_size, parse_size};
+pub use size::{estimate_layout, estimate_size};
 pub use writer::FfsWriter;
 
 use crate::entry::Timestamp;

@@ -1,54 +1,7 @@
-//! Size strings (`64M`, `1G`, `16G`, `512K`, plain bytes) and the size
-//! estimate makefs uses without `--size`.
+//! The size estimate makefs uses without `--size` (size strings are
+//! [`crate::size::Size`]).
 
 use super::geometry::Geometry;
-
-/// Parse `N`, `Nk`/`NK`, `NM`, `NG`, `NT` (binary multiples; optional
-/// trailing `B`/`iB`).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m: u64 = match c.to_ascii_uppercase() {
-                'K' => 1 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                'T' => 1 << 40,
-                _ => {
-                    return Err(format!(
-                        "bad size {s:?}: unknown unit {c:?} (use K, M, G or T)"
-                    ));
-                }
-            };
-            (&t[..i], m)
-        }
-        _ => (t, 1),
-    };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("bad size {s:?}: expected a number with an optional K, M, G or T"))?;
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("size {s:?} is too large"))
-}
-
-/// Format a byte count as the largest exact unit (`1G`, `1536M`).
-pub fn format_size(n: u64) -> String {
-    for (u, m) in [
-        ("T", 1u64 << 40),
-        ("G", 1 << 30),
-        ("M", 1 << 20),
-        ("K", 1 << 10),
-    ] {
-        if n >= m && n.is_multiple_of(m) {
-            return format!("{}{u}", n / m);
-        }
-    }
-    n.to_string()
-}
 
 /// Size for `data_bytes` of content (fragment-rounded file and directory
 /// data) and `entries` objects: content + 10 %, plus metadata and

@@ -18,11 +18,12 @@ use super::data::{self, BlockMap, DataError};
 use super::dinode::*;
 use super::dir::{DT_DIR, DirPacker, MAXNAMLEN};
 use super::geometry::Geometry;
-use super::size::{estimate_size, format_size};
+use super::size::estimate_size;
 use super::superblock::*;
 use super::{FfsError, Flavour, FsOptions, FsSummary, mix};
 use crate::disk::BlockDevice;
 use crate::entry::{Entry, EntryKind, EntrySink, Timestamp};
+use crate::size::Size;
 
 /// `MAXPATHLEN - 1`: longest path accepted.
 pub const MAXPATH: usize = 1023;
@@ -189,11 +190,12 @@ impl<D: BlockDevice> FfsWriter<D> {
 
     fn suggest(&self, extra: u64) -> String {
         let entries = self.inodes.len() as u64 + 1;
-        format_size(estimate_size(
+        Size(estimate_size(
             self.alloc.used_frags * self.g.fsize64() + extra,
             entries,
             self.opts.minfree,
         ))
+        .to_string()
     }
 
     fn no_space(&self, path: &str, extra: u64) -> FfsError {
@@ -210,11 +212,12 @@ impl<D: BlockDevice> FfsWriter<D> {
         if ino >= self.g.ninodes() || ino > u64::from(u32::MAX) {
             let needed = self.g.ninodes() + 1;
             // Enough size for the inodes at the default density.
-            let suggest = format_size(estimate_size(
+            let suggest = Size(estimate_size(
                 needed * 4 * self.g.fsize64(),
                 needed,
                 self.opts.minfree,
-            ));
+            ))
+            .to_string();
             return Err(FfsError::NoInodes {
                 path: format!("/{path}"),
                 needed,

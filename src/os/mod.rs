@@ -4,5 +4,6 @@
 
 pub mod common;
 pub mod freebsd;
+pub mod functions;
 pub mod netbsd;
 pub mod sshd;

@@ -1,34 +1,15 @@
 //! The `functions` file the builds service keeps beside each NetBSD image
 //! (`<images>/netbsd/<release>/<arch>/functions`). The runner's `control`
-//! script sources it and provides `_boot`, `cpu_opts`, `guest_ssh`,
-//! `cmd_boot`, `_wait_boot` and `cmd_cleanup`; these functions run on the
-//! host and act on the guest over SSH. POSIX sh only.
+//! script sources it; the shared parts are in [`crate::os::functions`],
+//! this file holds the package tool's `install` and `add_repository`.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 /// The pkgin repository list inside the guest.
 pub const PKGIN_REPOSITORIES_CONF: &str = "/usr/pkg/etc/pkgin/repositories.conf";
 
-const TEMPLATE: &str = r#"#!/bin/sh
-# Builds-service functions for a NetBSD image written by mkimage.
-# Sourced by the runner's control script (which defines _boot, cpu_opts,
-# guest_ssh, cmd_boot, _wait_boot and cmd_cleanup).
-poweroff_cmd="sudo poweroff"
-default_arch=@DEFAULT_ARCH@
-
-boot() {
-	case "$arch" in
-	amd64)
-		qemu=qemu-system-x86_64
-		_boot $(cpu_opts x86_64)
-		;;
-	*)
-		echo "Unsupported architecture $arch" >&2
-		exit 1
-		;;
-	esac
-}
-
+/// The package part of the file: `install` and `add_repository`.
+const PACKAGE_FUNCTIONS: &str = r#"
 # install PORT PACKAGE...: binary packages with pkgin.
 install() {
 	port=$1
@@ -59,31 +40,15 @@ add_repository() {
 	guest_ssh -p "$port" build@localhost -- sudo pkgin -y update
 }
 
-sanity_check() {
-	echo "Booting..."
-	cmd_boot "$default_arch" 8022 qemu &
-	trap 'cmd_cleanup 8022' EXIT
-	_wait_boot 8022
-	echo "Testing sudo..."
-	guest_ssh -p 8022 build@localhost sudo ls -a
-	echo "Testing networking..."
-	guest_ssh -p 8022 build@localhost curl https://example.org
-	echo "Testing pkgin..."
-	install 8022 htop
-	echo "Testing git..."
-	guest_ssh -p 8022 build@localhost git --version
-	echo "Everything works!"
-	guest_ssh -p 8022 build@localhost $poweroff_cmd || true
-}
 "#;
 
 /// The `functions` file for images whose default architecture is `arch`
 /// (e.g. `amd64`).
 pub fn functions_file(arch: &str) -> Result<String> {
-    if arch.is_empty() || !arch.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        bail!("architecture name {arch:?} must be letters, digits or _");
-    }
-    Ok(TEMPLATE
-        .replace("@DEFAULT_ARCH@", arch)
-        .replace("@REPOS_CONF@", PKGIN_REPOSITORIES_CONF))
+    crate::os::functions::assemble(
+        "NetBSD",
+        arch,
+        "pkgin",
+        &PACKAGE_FUNCTIONS.replace("@REPOS_CONF@", PKGIN_REPOSITORIES_CONF),
+    )
 }

@@ -72,6 +72,11 @@ impl<'a> CaptureSink<'a> {
         self.paths.contains_key(path)
     }
 
+    /// Every path written so far, in order.
+    pub fn paths(&self) -> Vec<String> {
+        self.paths.keys().cloned().collect()
+    }
+
     pub fn kind(&self, path: &str) -> Option<&EntryKind> {
         self.paths.get(path)
     }

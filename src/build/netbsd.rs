@@ -260,20 +260,8 @@ fn write_root(
                     .unwrap_or_else(|| machine_arch_of(&recipe.arch).to_string()),
                 &recipe.release,
             );
-            let exists = |path: &str| cap.exists(path);
-            let exists: Vec<String> = ["etc", "usr", "usr/pkg", "var", "var/db"]
-                .iter()
-                .filter(|p| exists(p))
-                .map(|p| p.to_string())
-                .collect();
-            let report = packages::install(
-                p,
-                target,
-                &|path| exists.iter().any(|e| e == path),
-                &mut users,
-                &mut cap,
-                time,
-            )?;
+            let existing = cap.paths();
+            let report = packages::install(p, target, &existing, &mut users, &mut cap, time)?;
             extra_shells = report.shells;
         }
         let mut entropy = [0u8; 512];

@@ -4,6 +4,7 @@
 //! pkgsrc installer.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
@@ -28,7 +29,8 @@ const SUMMARY_NAMES: [&str; 4] = [
 pub struct PackageSet {
     pub repo: String,
     pub plan: Vec<PlannedPackage>,
-    files: Vec<Vec<u8>>,
+    /// Each package file, shared by the installer's passes over it.
+    files: Vec<Arc<[u8]>>,
 }
 
 impl PackageSet {
@@ -74,7 +76,7 @@ pub fn fetch_packages(fetcher: &Fetcher, repo: &str, wanted: &[String]) -> Resul
         let (_, bytes) = fetcher
             .fetch_unverified_small(&[join(repo, &p.file_name)])
             .with_context(|| format!("fetching package {}", p.pkgname))?;
-        files.push(bytes);
+        files.push(Arc::from(bytes));
         task.inc(1);
     }
     task.finish(format!("{} packages", plan.len()));
@@ -86,12 +88,13 @@ pub fn fetch_packages(fetcher: &Fetcher, repo: &str, wanted: &[String]) -> Resul
 }
 
 /// Install a fetched package set into `sink`, applying the packages'
-/// account requests to `accounts`. Returns what the caller must still do
-/// (shells to register, deferred script parts).
+/// account requests to `accounts`; `existing` lists every path already in
+/// the image. Returns what the caller must still do (shells to register,
+/// deferred script parts).
 pub fn install(
     set: &PackageSet,
     target: Target,
-    existing: &dyn Fn(&str) -> bool,
+    existing: &[String],
     accounts: &mut ImageAccounts,
     sink: &mut dyn EntrySink,
     time: Timestamp,
@@ -100,10 +103,10 @@ pub fn install(
     std::fs::create_dir_all(&scratch)
         .with_context(|| format!("creating scratch directory {}", scratch.display()))?;
     let mut installer = Installer::new(target, &scratch, time);
-    for dir in ["etc", "usr", "usr/pkg", "var", "var/db"] {
-        if existing(dir) {
-            installer.mark_existing(dir);
-        }
+    // Everything the sets shipped: `# FILE:` copies never overwrite it and
+    // parent directories are not re-created over it.
+    for path in existing {
+        installer.mark_existing(path);
     }
     let open = |p: &PlannedPackage| -> Result<Box<dyn Read>> {
         let i = set
@@ -111,7 +114,7 @@ pub fn install(
             .iter()
             .position(|q| q.pkgname == p.pkgname)
             .with_context(|| format!("{} is not in the plan", p.pkgname))?;
-        Ok(Box::new(std::io::Cursor::new(set.files[i].clone())))
+        Ok(Box::new(std::io::Cursor::new(Arc::clone(&set.files[i]))))
     };
     let report = install_packages(installer, &set.plan, open, accounts, sink);
     let _ = std::fs::remove_dir_all(&scratch);

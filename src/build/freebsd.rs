@@ -292,6 +292,8 @@ fn write_root(
     opts.label = Some(recipe.disk.root_label.clone());
     opts.seed = seed.derive_u64("ffs");
     opts.soft_updates = recipe.disk.soft_updates;
+    // The superblock's own time: SOURCE_DATE_EPOCH, else the epoch.
+    opts.time = Timestamp::from_secs(seed.time(0));
     let mut ffs = FfsWriter::new(window, opts).context("creating the root file system")?;
     let boot_files = {
         let mut cap = CaptureSink::new(&mut ffs, CAPTURE, &[]);

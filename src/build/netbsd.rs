@@ -240,9 +240,10 @@ fn write_root(
     let mut opts = FsOptions::new(root.len_bytes, Flavour::NetBsd);
     opts.label = Some(recipe.disk.root_label.clone());
     opts.seed = seed.derive_u64("ffs");
-    // The file system's own times: SOURCE_DATE_EPOCH, else a fixed point
-    // derived from nothing but the inputs (set below once the sets are read).
-    let mut ffs = FfsWriter::new(window, opts.clone()).context("creating the root file system")?;
+    // The superblock's own time: SOURCE_DATE_EPOCH, else the epoch (never
+    // the clock), so that it depends on the inputs only.
+    opts.time = Timestamp::from_secs(seed.time(0));
+    let mut ffs = FfsWriter::new(window, opts).context("creating the root file system")?;
     let boot_files = {
         let mut cap = CaptureSink::new(&mut ffs, CAPTURE, &["etc/mtree/"]);
         pipeline::extract_sets(&mut cap, fetcher, sets)?;

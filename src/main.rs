@@ -1,13 +1,13 @@
 //! The `mkimage` binary: parse the command line, run it, print errors for
 //! people and choose the exit status (0 ok, 1 failure or findings, 2 usage,
-//! unreadable input or a subcommand not built yet).
+//! unreadable input).
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use mkimage::cli::Cli;
-use mkimage::commands::{self, NotImplemented};
+use mkimage::commands;
 use mkimage::progress::{self, Verbosity};
 
 fn main() -> ExitCode {
@@ -23,9 +23,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("mkimage: {err:#}");
-            if err.downcast_ref::<NotImplemented>().is_some()
-                || err.downcast_ref::<commands::UsageError>().is_some()
-            {
+            if err.downcast_ref::<commands::UsageError>().is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

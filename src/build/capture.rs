@@ -25,20 +25,17 @@ pub struct Captured {
 pub struct CaptureSink<'a> {
     inner: &'a mut dyn EntrySink,
     wanted: BTreeSet<String>,
-    wanted_prefixes: Vec<String>,
     captured: BTreeMap<String, Captured>,
     paths: BTreeMap<String, EntryKind>,
     newest_mtime: i64,
 }
 
 impl<'a> CaptureSink<'a> {
-    /// Capture the exact paths in `wanted` and every file under the
-    /// directories in `wanted_prefixes` (e.g. "etc/mtree/").
-    pub fn new(inner: &'a mut dyn EntrySink, wanted: &[&str], wanted_prefixes: &[&str]) -> Self {
+    /// Capture the files at the paths in `wanted`.
+    pub fn new(inner: &'a mut dyn EntrySink, wanted: &[&str]) -> Self {
         CaptureSink {
             inner,
             wanted: wanted.iter().map(|s| s.to_string()).collect(),
-            wanted_prefixes: wanted_prefixes.iter().map(|s| s.to_string()).collect(),
             captured: BTreeMap::new(),
             paths: BTreeMap::new(),
             newest_mtime: 0,
@@ -47,10 +44,6 @@ impl<'a> CaptureSink<'a> {
 
     fn wants(&self, path: &str) -> bool {
         self.wanted.contains(path)
-            || self
-                .wanted_prefixes
-                .iter()
-                .any(|p| path.starts_with(p.as_str()))
     }
 
     /// A captured file's data, if the sets held it.
@@ -79,17 +72,6 @@ impl<'a> CaptureSink<'a> {
 
     pub fn kind(&self, path: &str) -> Option<&EntryKind> {
         self.paths.get(path)
-    }
-
-    /// Captured files under a prefix, in path order.
-    pub fn captured_under<'s>(
-        &'s self,
-        prefix: &'s str,
-    ) -> impl Iterator<Item = &'s Captured> + 's {
-        self.captured
-            .range(prefix.to_string()..)
-            .take_while(move |(k, _)| k.starts_with(prefix))
-            .map(|(_, v)| v)
     }
 
     /// The newest modification time seen so far (a reproducible "now").
@@ -160,7 +142,7 @@ mod tests {
     fn captured_files_still_reach_the_inner_sink_and_later_entries_win() {
         let mut inner = Collect::default();
         {
-            let mut cap = CaptureSink::new(&mut inner, &["etc/rc.conf"], &["etc/mtree/"]);
+            let mut cap = CaptureSink::new(&mut inner, &["etc/rc.conf"]);
             let t = Timestamp::from_secs(5);
             add_bytes(&mut cap, Entry::file("etc/rc.conf", 0o644, 0, t), b"one").unwrap();
             add_bytes(&mut cap, Entry::file("etc/rc.conf", 0o644, 0, t), b"two").unwrap();
@@ -177,7 +159,7 @@ mod tests {
             )
             .unwrap();
             assert_eq!(cap.text("etc/rc.conf", "sets").unwrap(), "two");
-            assert_eq!(cap.captured_under("etc/mtree/").count(), 1);
+            assert!(cap.get("etc/mtree/set.base").is_none(), "not asked for");
             assert!(cap.exists("bin/sh") && cap.get("bin/sh").is_none());
             assert_eq!(cap.newest_mtime(), 9);
             assert!(

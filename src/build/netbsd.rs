@@ -245,7 +245,7 @@ fn write_root(
     opts.time = Timestamp::from_secs(seed.time(0));
     let mut ffs = FfsWriter::new(window, opts).context("creating the root file system")?;
     let boot_files = {
-        let mut cap = CaptureSink::new(&mut ffs, CAPTURE, &["etc/mtree/"]);
+        let mut cap = CaptureSink::new(&mut ffs, CAPTURE);
         pipeline::extract_sets(&mut cap, fetcher, sets)?;
         let boot_files = BootFiles::from_capture(&cap)?;
         let time = Timestamp::from_secs(seed.time(cap.newest_mtime()));

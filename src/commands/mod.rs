@@ -17,11 +17,6 @@ mod publish;
 mod run;
 mod verify;
 
-/// A subcommand that is not built yet: reported with exit status 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0} is not implemented yet")]
-pub struct NotImplemented(pub &'static str);
-
 /// Run the parsed command line. `Ok` carries the exit status the command
 /// chose (e.g. 1 for `verify` findings); errors are printed by `main`.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
